@@ -1,0 +1,155 @@
+"""Video transforms: uint8 frames `[T, H, W, 3]` in, float clip `[C, T, H, W]` out.
+
+The evaluation transform follows V-JEPA 2 and transformers' `VJEPA2VideoProcessor`: resize the
+short side to `int(crop_size * 256 / 224)` (bilinear, antialiased), center-crop `crop_size`,
+rescale by 1/255, normalize with the ImageNet mean and std. The training transform is V-JEPA 2's
+random resized crop, one crop shared by all frames of a clip.
+
+Transforms take an optional `generator` so a dataset can make each item's randomness a function
+of (seed, index, epoch); see `item_generator`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from worldjepa.errors import ShapeError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def item_generator(seed: int, index: int, epoch: int = 0) -> torch.Generator:
+    """A torch.Generator that depends only on (seed, index, epoch)."""
+    state = np.random.default_rng((seed, index, epoch)).integers(2**62)
+    return torch.Generator().manual_seed(int(state))
+
+
+def frames_to_tensor(frames: np.ndarray | Tensor) -> Tensor:
+    """uint8 `[T, H, W, 3]` (numpy or torch) -> float `[T, 3, H, W]` in 0..255."""
+    x = frames if isinstance(frames, Tensor) else torch.from_numpy(np.asarray(frames))
+    if x.ndim != 4 or x.shape[-1] != 3:
+        raise ShapeError(f"expected video frames [T, H, W, 3], got shape {tuple(x.shape)}")
+    if x.dtype != torch.uint8:
+        raise ShapeError(f"expected uint8 frames (0..255), got {x.dtype}; convert them to uint8 first")
+    return x.permute(0, 3, 1, 2).float()
+
+
+def resize(x: Tensor, height: int, width: int) -> Tensor:
+    """Bilinear antialiased resize of `[T, C, H, W]` 0..255 values, rounded to integers.
+
+    Rounding mirrors torchvision on uint8 input, which transformers' processor resizes.
+    """
+    if (x.shape[-2], x.shape[-1]) == (height, width):
+        return x
+    x = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
+    return x.round_().clamp_(0, 255)
+
+
+def to_clip(x: Tensor, normalize: bool = True) -> Tensor:
+    """`[T, C, H, W]` 0..255 -> `[C, T, H, W]` in [0, 1], then ImageNet-normalized if `normalize`."""
+    x = x / 255.0
+    if normalize:
+        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        x = (x - mean) / std
+    return x.permute(1, 0, 2, 3).contiguous()
+
+
+class VideoTransform:
+    """Evaluation transform: short-side resize, center crop, rescale, normalize.
+
+    `preserve_border=True` resizes the short side to `crop_size` itself (V-JEPA 2's option of the
+    same name), so a square video keeps its whole frame.
+    """
+
+    def __init__(self, crop_size: int, normalize: bool = True, preserve_border: bool = False):
+        self.crop_size = int(crop_size)
+        self.normalize = normalize
+        self.short_side = self.crop_size if preserve_border else int(self.crop_size * 256 / 224)
+
+    def __call__(self, frames: np.ndarray | Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """uint8 `[T, H, W, 3]` -> float `[C, T, crop, crop]`; `generator` is unused (deterministic)."""
+        x = frames_to_tensor(frames)
+        h, w = x.shape[-2:]
+        if h <= w:
+            height, width = self.short_side, int(self.short_side * w / h)
+        else:
+            height, width = int(self.short_side * h / w), self.short_side
+        x = resize(x, height, width)
+        top = int(round((height - self.crop_size) / 2.0))
+        left = int(round((width - self.crop_size) / 2.0))
+        x = x[..., top : top + self.crop_size, left : left + self.crop_size]
+        return to_clip(x, self.normalize)
+
+
+def random_resized_crop_box(
+    height: int,
+    width: int,
+    scale: tuple[float, float],
+    ratio: tuple[float, float],
+    generator: torch.Generator,
+) -> tuple[int, int, int, int]:
+    """(top, left, h, w) of a crop covering `scale` of the area with aspect `ratio` (w/h).
+
+    torchvision's rule: ten tries with area uniform in `scale` and log-aspect uniform in `ratio`;
+    if none fits, the largest center crop whose aspect is within `ratio`.
+    """
+    area = height * width
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    for _ in range(10):
+        target_area = area * torch.empty(1).uniform_(scale[0], scale[1], generator=generator).item()
+        aspect = math.exp(torch.empty(1).uniform_(log_ratio[0], log_ratio[1], generator=generator).item())
+        w = int(round(math.sqrt(target_area * aspect)))
+        h = int(round(math.sqrt(target_area / aspect)))
+        if 0 < w <= width and 0 < h <= height:
+            top = int(torch.randint(0, height - h + 1, (1,), generator=generator).item())
+            left = int(torch.randint(0, width - w + 1, (1,), generator=generator).item())
+            return top, left, h, w
+    in_ratio = width / height
+    if in_ratio < min(ratio):
+        w, h = width, int(round(width / min(ratio)))
+    elif in_ratio > max(ratio):
+        w, h = int(round(height * max(ratio))), height
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
+class RandomResizedCropVideo:
+    """Training transform (V-JEPA 2): one random resized crop for all frames, optional flip.
+
+    Defaults are V-JEPA 2's pretraining values: area scale (0.3, 1.0), aspect (0.75, 1.35).
+    Randomness comes from the `generator` passed to the call, else from one made from `seed`.
+    """
+
+    def __init__(
+        self,
+        crop_size: int,
+        scale: tuple[float, float] = (0.3, 1.0),
+        ratio: tuple[float, float] = (0.75, 1.35),
+        hflip: bool = False,
+        normalize: bool = True,
+        seed: int = 0,
+    ):
+        self.crop_size = int(crop_size)
+        self.scale = scale
+        self.ratio = ratio
+        self.hflip = hflip
+        self.normalize = normalize
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __call__(self, frames: np.ndarray | Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """uint8 `[T, H, W, 3]` -> float `[C, T, crop, crop]`."""
+        generator = self.generator if generator is None else generator
+        x = frames_to_tensor(frames)
+        top, left, h, w = random_resized_crop_box(x.shape[-2], x.shape[-1], self.scale, self.ratio, generator)
+        x = resize(x[..., top : top + h, left : left + w], self.crop_size, self.crop_size)
+        if self.hflip and torch.rand(1, generator=generator).item() < 0.5:
+            x = x.flip(-1)
+        return to_clip(x, self.normalize)
