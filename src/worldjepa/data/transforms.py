@@ -32,7 +32,11 @@ def item_generator(seed: int, index: int, epoch: int = 0) -> torch.Generator:
 
 def frames_to_tensor(frames: np.ndarray | Tensor) -> Tensor:
     """uint8 `[T, H, W, 3]` (numpy or torch) -> float `[T, 3, H, W]` in 0..255."""
-    x = frames if isinstance(frames, Tensor) else torch.from_numpy(np.asarray(frames))
+    if isinstance(frames, Tensor):
+        x = frames
+    else:
+        array = np.asarray(frames)
+        x = torch.from_numpy(array if array.flags.writeable else array.copy())
     if x.ndim != 4 or x.shape[-1] != 3:
         raise ShapeError(f"expected video frames [T, H, W, 3], got shape {tuple(x.shape)}")
     if x.dtype != torch.uint8:

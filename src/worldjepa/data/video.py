@@ -24,6 +24,12 @@ def _open_video(path: Path):
     return container
 
 
+def _decode_error(path: Path, error: Exception) -> DataError:
+    return DataError(
+        f"cannot read video {path}: {error}. Check that the file exists and is a complete video."
+    )
+
+
 def _fps(stream) -> float:
     rate = stream.average_rate or stream.guessed_rate
     return float(rate) if rate else 0.0
@@ -54,10 +60,8 @@ def read_video(path: str | Path, indices: Sequence[int] | None = None) -> tuple[
                     decoded[i] = frame.to_ndarray(format="rgb24")
                 if last is not None and i >= last:
                     break
-    except DataError:
-        raise
     except _DECODE_ERRORS as e:
-        raise DataError(f"cannot read video {path}: {e}. Check that the file exists and is a complete video.") from e
+        raise _decode_error(path, e) from e
     if count == 0:
         raise DataError(f"cannot read video {path}: it has no decodable frames (empty or truncated file)")
     if wanted is None:
@@ -79,10 +83,8 @@ def count_frames(path: str | Path) -> int:
             if stream.frames > 0:
                 return int(stream.frames)
             return sum(1 for _ in container.decode(stream))
-    except DataError:
-        raise
     except _DECODE_ERRORS as e:
-        raise DataError(f"cannot read video {path}: {e}. Check that the file exists and is a complete video.") from e
+        raise _decode_error(path, e) from e
 
 
 def write_video(path: str | Path, frames: np.ndarray, fps: float = 8, crf: int = 18) -> None:
@@ -109,5 +111,7 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = 8, crf: int =
         )
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+            container.mux(
+                stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24"))
+            )
         container.mux(stream.encode(None))

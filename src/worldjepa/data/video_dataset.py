@@ -102,7 +102,9 @@ class VideoDataset(torch.utils.data.Dataset):
             if root.is_file():
                 return root.parent, [root]
             if not root.is_dir():
-                raise DataError(f"video folder {root} does not exist; pass a folder of videos or a list of files")
+                raise DataError(
+                    f"video folder {root} does not exist; pass a folder of videos or a list of files"
+                )
             files = find_videos(root)
             if not files:
                 raise DataError(
@@ -129,7 +131,9 @@ class VideoDataset(torch.utils.data.Dataset):
             for path in self.files:
                 entry = labels.get(self._key(path), labels.get(path.name))
                 if entry is None:
-                    raise DataError(f"no labels for {self._key(path)}; add it to the labels mapping or remove the file")
+                    raise DataError(
+                        f"no labels for {self._key(path)}; add it to the labels mapping or remove the file"
+                    )
                 out.append({name: int(value) for name, value in entry.items()})
             return out
         if self.root is None:

@@ -119,7 +119,9 @@ class AttentivePooler(nn.Module):
             )
         self.init_std = init_std
         self.query_tokens = nn.Parameter(torch.zeros(1, num_queries, embed_dim))
-        self.cross_attention_block = _CrossAttentionBlock(embed_dim, num_heads, mlp_ratio, qkv_bias, layer_norm_eps)
+        self.cross_attention_block = _CrossAttentionBlock(
+            embed_dim, num_heads, mlp_ratio, qkv_bias, layer_norm_eps
+        )
         self.blocks = nn.ModuleList(
             _Block(embed_dim, num_heads, mlp_ratio, qkv_bias, layer_norm_eps) for _ in range(depth - 1)
         )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from worldjepa.errors import DataError, ShapeError, suggest
+from worldjepa.errors import ConfigError, DataError, ShapeError, suggest
 
 Features = tuple[Tensor, dict[str, Tensor]]
 
@@ -31,17 +30,14 @@ def extract_features(
     `pool_tokens` average-pools the token axis down to that many tokens (K), to save memory.
     """
     if pool_tokens is not None and pool_tokens < 1:
-        raise ShapeError(f"pool_tokens must be a positive token count or None, got {pool_tokens}.")
+        raise ConfigError(f"pool_tokens must be a positive token count or None, got {pool_tokens}.")
     device = torch.device(device)
     was_training = encoder.training
     encoder.eval()
 
     def encode(x: Tensor) -> Tensor:
         x = x.to(device, non_blocking=True)
-        autocast = (
-            torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
-        )
-        with autocast:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             tokens = encoder(x)
         if not isinstance(tokens, Tensor) or tokens.ndim != 3:
             got = tuple(tokens.shape) if isinstance(tokens, Tensor) else type(tokens).__name__
@@ -71,7 +67,7 @@ def pixel_features(
     downsampled image (K = size, D = C * size), so an attentive probe still has tokens to choose from.
     """
     if size < 1:
-        raise ShapeError(f"size must be a positive number of pixels, got {size}.")
+        raise ConfigError(f"size must be a positive number of pixels, got {size}.")
 
     def downsample(x: Tensor) -> Tensor:
         x = x.float()
@@ -117,7 +113,8 @@ def _collect(
         for key in label_keys:
             if key not in batch:
                 raise DataError(
-                    f"batch has no label {key!r} (keys: {sorted(batch)}); fix label_keys." + suggest(key, batch)
+                    f"batch has no label {key!r} (keys: {sorted(batch)}); fix label_keys."
+                    + suggest(key, batch)
                 )
             y = torch.as_tensor(batch[key]).reshape(-1)
             if y.numel() != batch_tokens.shape[0]:

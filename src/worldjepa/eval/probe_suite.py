@@ -57,7 +57,9 @@ def run_probes(
         scores = {}
         for kind in kinds:
             if kind == "linear":
-                out = train_linear_probe(train_mean, train_y, test_mean, test_y, seed=seed, **(linear_kwargs or {}))
+                out = train_linear_probe(
+                    train_mean, train_y, test_mean, test_y, seed=seed, **(linear_kwargs or {})
+                )
             elif kind == "knn":
                 out = knn_classify(train_mean, train_y, test_mean, test_y, **(knn_kwargs or {}))
             else:

@@ -19,6 +19,33 @@ from worldjepa.errors import ConfigError
 _TRIES = 20  # placements tried before a fallback (I-JEPA's mask generator uses 20 too)
 
 
+def _check_grid(grid: Sequence[int], dims: int) -> tuple[int, ...]:
+    grid = tuple(grid)
+    if len(grid) != dims or any(not isinstance(g, int) or g < 1 for g in grid):
+        raise ConfigError(f"Mask grid must be {dims} positive ints (patches per axis), got {grid}.")
+    return grid
+
+
+def _check_fraction(name: str, pair: Sequence[float]) -> None:
+    if len(pair) != 2 or not 0 < pair[0] <= pair[1] <= 1:
+        raise ConfigError(f"{name} must be (lo, hi) with 0 < lo <= hi <= 1, got {tuple(pair)}.")
+
+
+def _check_aspect(name: str, pair: Sequence[float]) -> None:
+    if len(pair) != 2 or not 0 < pair[0] <= pair[1]:
+        raise ConfigError(f"{name} must be (lo, hi) with 0 < lo <= hi, got {tuple(pair)}.")
+
+
+def _check_min_keep(min_keep: int, total: int) -> None:
+    if not 1 <= min_keep < total:
+        raise ConfigError(f"min_keep must be in [1, {total - 1}] for {total} grid tokens, got {min_keep}.")
+
+
+def _check_batch(batch_size: int) -> None:
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be >= 1, got {batch_size}.")
+
+
 @dataclass
 class MaskPair:
     """Token ids of one masking of a batch.
@@ -220,30 +247,3 @@ def _collate(mask: Tensor, generator: torch.Generator) -> Tensor:
     k = int(mask.sum(1).min())
     score = torch.rand(mask.shape, generator=generator).masked_fill_(~mask, 2.0)
     return score.argsort(dim=1)[:, :k].sort(dim=1).values
-
-
-def _check_grid(grid: Sequence[int], dims: int) -> tuple[int, ...]:
-    grid = tuple(grid)
-    if len(grid) != dims or any(not isinstance(g, int) or g < 1 for g in grid):
-        raise ConfigError(f"Mask grid must be {dims} positive ints (patches per axis), got {grid}.")
-    return grid
-
-
-def _check_fraction(name: str, pair: Sequence[float]) -> None:
-    if len(pair) != 2 or not 0 < pair[0] <= pair[1] <= 1:
-        raise ConfigError(f"{name} must be (lo, hi) with 0 < lo <= hi <= 1, got {tuple(pair)}.")
-
-
-def _check_aspect(name: str, pair: Sequence[float]) -> None:
-    if len(pair) != 2 or not 0 < pair[0] <= pair[1]:
-        raise ConfigError(f"{name} must be (lo, hi) with 0 < lo <= hi, got {tuple(pair)}.")
-
-
-def _check_min_keep(min_keep: int, total: int) -> None:
-    if not 1 <= min_keep < total:
-        raise ConfigError(f"min_keep must be in [1, {total - 1}] for a grid of {total} tokens, not {min_keep}.")
-
-
-def _check_batch(batch_size: int) -> None:
-    if batch_size < 1:
-        raise ConfigError(f"batch_size must be >= 1, got {batch_size}.")

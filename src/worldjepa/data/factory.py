@@ -1,0 +1,88 @@
+"""Datasets from a config section: what `pretrain` and `probe` train and evaluate on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch.utils.data import Dataset
+
+from worldjepa.data.images import ArrayImageDataset, ImageFolder, load_digits_images, load_photos
+from worldjepa.data.moving_digits import generate_moving_digits, load_moving_digits
+from worldjepa.data.transforms import RandomResizedCropVideo, VideoTransform
+from worldjepa.data.video_dataset import VideoDataset
+from worldjepa.errors import ConfigError, suggest
+
+DATA_KINDS = ("moving_digits", "video_folder", "digits", "photos", "image_folder")
+SPLITS = ("train", "test")
+
+
+@dataclass
+class DataConfig:
+    """What to train on.
+
+    kind: moving_digits (built-in synthetic videos, generated into `root` on first use) |
+    video_folder (`root`/<class>/*.mp4 or `root` with labels.json; `root`/train and `root`/test
+    when present) | digits (scikit-learn's handwritten digits) | photos (scikit-image's photos) |
+    image_folder (`root`/<class>/*.png).
+    """
+
+    kind: str = "moving_digits"
+    root: str | None = None
+    num_videos: int = 512
+    num_test_videos: int = 256
+    frames_per_clip: int = 8
+    frame_step: int = 1
+    crop_size: int = 64
+    random_crop: bool = False
+    batch_size: int = 32
+    num_workers: int = 0
+
+    def __post_init__(self):
+        if self.kind not in DATA_KINDS:
+            raise ConfigError(f"data.kind = '{self.kind}' is unknown.{suggest(self.kind, DATA_KINDS)} "
+                              f"Choose one of {DATA_KINDS}.")
+        if self.kind in ("video_folder", "image_folder") and not self.root:
+            raise ConfigError(f"data.kind = '{self.kind}' needs data.root, the folder to read.")
+
+
+def moving_digits_root(config: DataConfig, split: str) -> Path:
+    base = Path(config.root or "runs/data")
+    count = config.num_videos if split == "train" else config.num_test_videos
+    return base / f"moving_digits_{split}_{count}x{config.frames_per_clip * config.frame_step}"
+
+
+def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tuple[Dataset, str]:
+    """(dataset, input key): items are dicts with "video" [C, T, H, W] or "image" [C, H, W] and labels.
+
+    Training items (split "train" with random_crop) get V-JEPA 2's random resized crop; the rest
+    are resized whole (moving digits, built-in images) or short-side resized and centre-cropped.
+    """
+    if split not in SPLITS:
+        raise ConfigError(f"Unknown split '{split}'; choose one of {SPLITS}.")
+    augment = config.random_crop and split == "train"
+    if config.kind == "moving_digits":
+        count = config.num_videos if split == "train" else config.num_test_videos
+        root = generate_moving_digits(moving_digits_root(config, split), count,
+                                      frames=config.frames_per_clip * config.frame_step, seed=0, split=split)
+        return load_moving_digits(root, config.frames_per_clip, config.frame_step, config.crop_size,
+                                  augment=augment, seed=seed), "video"
+    if config.kind == "video_folder":
+        root = Path(config.root)
+        if (root / split).is_dir():
+            root = root / split
+        transform = RandomResizedCropVideo(config.crop_size, seed=seed) if augment else VideoTransform(config.crop_size)
+        return VideoDataset(root, config.frames_per_clip, config.frame_step, transform, seed=seed), "video"
+    if config.kind == "image_folder":
+        root = Path(config.root)
+        if (root / split).is_dir():
+            root = root / split
+        return ImageFolder(root, size=config.crop_size, augment=augment, seed=seed), "image"
+    if config.kind == "digits":
+        images, labels = load_digits_images(size=config.crop_size)
+        cut = int(0.8 * len(images))
+        part = slice(0, cut) if split == "train" else slice(cut, None)
+        return ArrayImageDataset(images[part], {"label": labels[part]}, augment=augment, seed=seed), "image"
+    images, labels = load_photos(size=config.crop_size, seed=seed + (0 if split == "train" else 1))
+    return ArrayImageDataset(images, {"label": np.asarray(labels)}, augment=augment, seed=seed), "image"

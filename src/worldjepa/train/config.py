@@ -1,0 +1,107 @@
+"""The pretraining recipe: one dataclass, loadable from YAML with `key=value` overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worldjepa.config import deep_merge, from_dict, load_yaml, parse_overrides
+from worldjepa.data.factory import DataConfig
+from worldjepa.errors import ConfigError
+
+
+@dataclass
+class ModelSection:
+    encoder: str = "vit_pico"
+    predictor: str = "predictor_pico"
+    encoder_overrides: dict[str, Any] = field(default_factory=dict)
+    predictor_overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MaskSection:
+    """kind: tube (V-JEPA 2, video) | multiblock (I-JEPA, images)."""
+
+    kind: str = "tube"
+    num_targets: int = 4
+    target_scale: tuple[float, float] = (0.15, 0.2)
+    target_aspect: tuple[float, float] = (0.75, 1.5)
+    context_scale: tuple[float, float] = (0.85, 1.0)
+    small_blocks: int = 8
+    small_scale: float = 0.15
+    large_blocks: int = 2
+    large_scale: float = 0.7
+
+
+@dataclass
+class ObjectiveSection:
+    """loss: l1 | l2. regularizer: ema (target encoder) | sigreg (no target encoder, LeJEPA)."""
+
+    loss: str = "l1"
+    regularizer: str = "ema"
+    ema_start: float = 0.996
+    ema_end: float = 1.0
+    sigreg_weight: float = 0.05
+    sigreg_slices: int = 256
+    sigreg_tokens: int = 2048
+
+
+@dataclass
+class OptimSection:
+    """AdamW; warmup-stable-decay learning rate; cosine weight-decay ramp."""
+
+    steps: int = 600
+    lr: float = 1e-3
+    start_lr: float = 1e-4
+    final_lr: float = 1e-5
+    warmup_steps: int = 40
+    decay_fraction: float = 0.2
+    weight_decay: float = 0.04
+    final_weight_decay: float = 0.4
+    betas: tuple[float, float] = (0.9, 0.999)
+    grad_clip: float = 1.0
+
+
+@dataclass
+class RunSection:
+    out_dir: str = "runs/pretrain"
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"  # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16
+    log_every: int = 10
+    checkpoint_every: int = 100
+    keep_checkpoints: int = 2
+    monitor_every: int = 50
+    progress: bool = True
+    tensorboard: bool = True
+
+
+@dataclass
+class PretrainConfig:
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataConfig = field(default_factory=DataConfig)
+    masks: MaskSection = field(default_factory=MaskSection)
+    objective: ObjectiveSection = field(default_factory=ObjectiveSection)
+    optim: OptimSection = field(default_factory=OptimSection)
+    run: RunSection = field(default_factory=RunSection)
+
+    def __post_init__(self):
+        choices = {
+            "objective.loss": (self.objective.loss, ("l1", "l2")),
+            "objective.regularizer": (self.objective.regularizer, ("ema", "sigreg")),
+            "masks.kind": (self.masks.kind, ("tube", "multiblock")),
+            "run.precision": (self.run.precision, ("auto", "fp32", "bf16")),
+        }
+        for key, (value, allowed) in choices.items():
+            if value not in allowed:
+                raise ConfigError(f"{key} = '{value}' is not one of {allowed}.")
+        if self.optim.steps < 1 or self.data.batch_size < 1:
+            raise ConfigError("optim.steps and data.batch_size must be at least 1.")
+
+
+def load_pretrain_config(path: str | Path | None = None, overrides: list[str] | None = None) -> PretrainConfig:
+    """Read a YAML recipe (or the defaults) and apply `key=value` overrides."""
+    data = load_yaml(path) if path else {}
+    data = deep_merge(data, parse_overrides(overrides or []))
+    return from_dict(PretrainConfig, data)

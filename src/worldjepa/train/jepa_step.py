@@ -1,0 +1,64 @@
+"""The JEPA pretraining forward: encode the context, predict the targets, compare in latent space."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from worldjepa.objectives import MaskPair, gather_tokens, jepa_loss, normalize_targets
+
+
+@dataclass
+class StepOutput:
+    loss: Tensor  # what is minimised
+    prediction_loss: Tensor
+    regularizer: Tensor  # SIGReg term (0 with an EMA target)
+    targets: Tensor  # [B, N, D] layer-normed target tokens, detached, for monitors
+
+
+class JEPA(nn.Module):
+    """Encoder + predictor as one module, so DDP sees exactly one forward per step.
+
+    forward(x [B, C, (T,) H, W], masks, grid, targets=None) -> StepOutput. With `targets` given
+    (layer-normed tokens of an EMA target encoder, no gradient) they are the regression targets.
+    Without (SIGReg), the encoder also encodes the full input, gradients flow through both
+    branches, and SIGReg on the target tokens keeps them from collapsing:
+    loss = (1 - w) * prediction + w * SIGReg, as LeJEPA combines them.
+    """
+
+    def __init__(self, encoder: nn.Module, predictor: nn.Module, loss_kind: str = "l1",
+                 sigreg: nn.Module | None = None, sigreg_weight: float = 0.0, sigreg_tokens: int = 2048):
+        super().__init__()
+        self.encoder, self.predictor, self.sigreg = encoder, predictor, sigreg
+        self.loss_kind, self.sigreg_weight, self.sigreg_tokens = loss_kind, sigreg_weight, sigreg_tokens
+
+    def forward(self, x: Tensor, masks: list[MaskPair], grid: tuple[int, int, int],
+                targets: Tensor | None = None, step: int = 0) -> StepOutput:
+        if targets is None:
+            targets = normalize_targets(self.encoder(x))
+        losses = []
+        for pair in masks:
+            context = self.encoder(x, keep=pair.context)
+            for target_ids in pair.targets:
+                pred = self.predictor(context, pair.context, target_ids, grid=grid)
+                losses.append(jepa_loss(pred, gather_tokens(targets, target_ids), self.loss_kind))
+        prediction = torch.stack(losses).mean()
+        if self.sigreg is None:
+            regularizer = prediction.new_zeros(())
+            loss = prediction
+        else:
+            regularizer = self.sigreg(subsample_tokens(targets, self.sigreg_tokens, step), step=step)
+            loss = (1 - self.sigreg_weight) * prediction + self.sigreg_weight * regularizer
+        return StepOutput(loss, prediction.detach(), regularizer.detach(), targets.detach())
+
+
+def subsample_tokens(tokens: Tensor, count: int, step: int) -> Tensor:
+    """[B, N, D] -> [min(count, B*N), D]: a fixed-seed subset of tokens, the same on every DDP rank."""
+    flat = tokens.flatten(0, 1)
+    if flat.shape[0] <= count:
+        return flat
+    gen = torch.Generator().manual_seed(step)
+    idx = torch.randperm(flat.shape[0], generator=gen)[:count].to(flat.device)
+    return flat[idx]

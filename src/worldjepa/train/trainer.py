@@ -1,0 +1,276 @@
+"""The pretraining loop for images (I-JEPA) and video (V-JEPA 2), on one CPU or many GPUs."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+from rich.console import Console
+from torch.nn.parallel import DistributedDataParallel
+
+from worldjepa.config import to_dict
+from worldjepa.data.factory import build_dataset
+from worldjepa.errors import ConfigError, TrainingError
+from worldjepa.eval.collapse import effective_rank, feature_std
+from worldjepa.hub.model_files import save_model_files
+from worldjepa.io import write_text
+from worldjepa.models import create_model
+from worldjepa.objectives import EMA, SIGReg, momentum_at
+from worldjepa.seed import seed_everything
+from worldjepa.train.config import PretrainConfig
+from worldjepa.train.distributed import World, all_reduce_mean, setup_distributed
+from worldjepa.train.jepa_step import JEPA, normalize_targets
+from worldjepa.train.masking import build_mask_generator, masks_for_rank
+from worldjepa.train.metrics import MetricsLog
+from worldjepa.train.progress import TrainProgress
+from worldjepa.train.sampler import GlobalBatchSampler
+from worldjepa.train.schedules import cosine_ramp, wsd_lr
+from worldjepa.train.state import latest_checkpoint, load_checkpoint, save_checkpoint
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"run.device = '{name}' but CUDA is not available; use 'cpu' or 'auto'.")
+    return torch.device(name)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    model_dir: Path
+    final_loss: float
+    steps: int
+    seconds: float
+    samples_per_s: float
+
+
+class EpochIndexed(torch.utils.data.Dataset):
+    """Lets the sampler pass (index, epoch): per-sample augmentation is a function of both."""
+
+    def __init__(self, dataset, sampler: GlobalBatchSampler):
+        self.dataset, self.sampler = dataset, sampler
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, item):
+        index, epoch = item
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(epoch)
+        return self.dataset[index]
+
+
+class IndexEpochBatches:
+    """Wraps GlobalBatchSampler to yield [(index, epoch), ...] batches."""
+
+    def __init__(self, sampler: GlobalBatchSampler):
+        self.sampler = sampler
+
+    def __iter__(self):
+        step = self.sampler.start_step
+        while True:
+            epoch = self.sampler.epoch_of(step)
+            yield [(i, epoch) for i in self.sampler.batch(step)]
+            step += 1
+
+
+class Trainer:
+    """Builds models, data, masks and optimizer from a PretrainConfig; `fit()` trains and saves.
+
+    Checkpoints (model + optimizer + step + RNG) are written atomically every
+    `run.checkpoint_every` steps; `resume=True` continues from the newest one exactly.
+    """
+
+    def __init__(self, config: PretrainConfig, resume: bool = False, dataset=None):
+        self.config = c = config
+        self.device = resolve_device(c.run.device)
+        self.world: World = setup_distributed(self.device)
+        self.console = Console(quiet=not self.world.is_main)
+        self.run_dir = Path(c.run.out_dir)
+        seed_everything(c.run.seed)
+        self.dataset, self.input_key = dataset or build_dataset(c.data, split="train", seed=c.run.seed)
+        is_video = self.input_key == "video"
+        self.encoder, self.predictor = self.build_models(is_video)
+        self.grid = self.encoder.config.grid
+        self.masks = build_mask_generator(c.masks, self.grid)
+        self.ema = EMA(self.encoder) if c.objective.regularizer == "ema" else None
+        sigreg = SIGReg(num_slices=c.objective.sigreg_slices) if c.objective.regularizer == "sigreg" else None
+        self.model = JEPA(self.encoder, self.predictor, c.objective.loss, sigreg,
+                          c.objective.sigreg_weight, c.objective.sigreg_tokens).to(self.device)
+        if self.ema is not None:
+            self.ema.target.to(self.device)
+        self.optimizer = self.build_optimizer()
+        self.start_step = self.restore() if resume else self.fresh_start()
+        self.ddp_model = self.model
+        if self.world.distributed:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.ddp_model = DistributedDataParallel(self.model, device_ids=ids)
+
+    # -- construction ------------------------------------------------------------------------
+    def build_models(self, is_video: bool):
+        c = self.config
+        size = dict(img_size=c.data.crop_size, num_frames=c.data.frames_per_clip if is_video else 1)
+        encoder = create_model(c.model.encoder, **{**size, **c.model.encoder_overrides})
+        e = encoder.config
+        predictor = create_model(c.model.predictor, **{
+            "embed_dim": e.embed_dim, "img_size": e.img_size, "patch_size": e.patch_size,
+            "num_frames": e.num_frames, "tubelet_size": e.tubelet_size, "pos_embed": e.pos_embed,
+            "rope_layout": e.rope_layout, **c.model.predictor_overrides})
+        return encoder, predictor
+
+    def build_optimizer(self) -> torch.optim.AdamW:
+        decay, no_decay = [], []
+        for name, p in self.model.named_parameters():
+            if p.requires_grad:
+                (no_decay if p.ndim == 1 or name.endswith(".bias") else decay).append(p)
+        o = self.config.optim
+        groups = [{"params": decay, "weight_decay": o.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=o.lr, betas=o.betas)
+
+    def checkpoint_models(self) -> dict[str, torch.nn.Module]:
+        models = {"encoder": self.encoder, "predictor": self.predictor}
+        if self.ema is not None:
+            models["target_encoder"] = self.ema.target
+        return models
+
+    def fresh_start(self) -> int:
+        if latest_checkpoint(self.run_dir) is not None:
+            raise ConfigError(
+                f"'{self.run_dir}' already holds checkpoints of a run. Pass --resume to continue it, "
+                "or set run.out_dir to a new folder."
+            )
+        if self.world.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_text(self.run_dir / "config.yaml", yaml.safe_dump(to_dict(self.config), sort_keys=False))
+        return 0
+
+    def restore(self) -> int:
+        path = latest_checkpoint(self.run_dir)
+        if path is None:
+            self.console.print(f"[yellow]No checkpoint in {self.run_dir}; starting from step 0.")
+            return self.fresh_start()
+        saved = load_checkpoint(path, self.checkpoint_models(), self.optimizer)
+        self.console.print(f"Resumed from {path} (step {saved['step']}).")
+        return int(saved["step"])
+
+    # -- training ----------------------------------------------------------------------------
+    def autocast(self):
+        precision = self.config.run.precision
+        if precision == "auto":
+            precision = "bf16" if self.device.type == "cuda" else "fp32"
+        if precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def loader(self):
+        c = self.config
+        sampler = GlobalBatchSampler(len(self.dataset), c.data.batch_size, c.run.seed,
+                                     self.world.rank, self.world.world_size, self.start_step)
+        return iter(torch.utils.data.DataLoader(
+            EpochIndexed(self.dataset, sampler), batch_sampler=IndexEpochBatches(sampler),
+            num_workers=c.data.num_workers, pin_memory=self.device.type == "cuda",
+            persistent_workers=c.data.num_workers > 0,
+        ))
+
+    def set_schedules(self, step: int) -> tuple[float, float]:
+        o = self.config.optim
+        lr = wsd_lr(step, o.steps, o.lr, o.start_lr, o.final_lr, o.warmup_steps, o.decay_fraction)
+        wd = cosine_ramp(step, o.steps, o.weight_decay, o.final_weight_decay)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+            if group["weight_decay"] > 0:
+                group["weight_decay"] = wd
+        return lr, wd
+
+    def fit(self) -> TrainResult:
+        c = self.config
+        total = c.optim.steps
+        log = MetricsLog(self.run_dir, self.start_step if self.start_step else None,
+                         c.run.tensorboard) if self.world.is_main else None
+        progress = TrainProgress(total, self.start_step, c.run.progress and self.world.is_main)
+        batches = self.loader()
+        self.model.train()
+        started, window_start, window_samples = time.perf_counter(), time.perf_counter(), 0
+        loss_value, samples_per_s = math.nan, 0.0
+        try:
+            for step in range(self.start_step, total):
+                batch = next(batches)
+                x = batch[self.input_key].to(self.device, non_blocking=True)
+                masks = masks_for_rank(
+                    self.masks(c.data.batch_size, torch.Generator().manual_seed(c.run.seed * 1_000_003 + step)),
+                    self.world, self.device)
+                lr, wd = self.set_schedules(step)
+                with self.autocast():
+                    targets = None
+                    if self.ema is not None:
+                        with torch.no_grad():
+                            targets = normalize_targets(self.ema.target(x))
+                    out = self.ddp_model(x, masks, self.grid, targets, step)
+                loss_value = float(all_reduce_mean(out.loss.float(), self.world))
+                if not math.isfinite(loss_value):
+                    last = latest_checkpoint(self.run_dir)
+                    raise TrainingError(
+                        f"The loss became {loss_value} at step {step}; training stopped. "
+                        + (f"The last good checkpoint is {last} (resume with --resume, perhaps with a lower "
+                           "optim.lr)." if last else "No checkpoint was written yet; lower optim.lr and retry.")
+                    )
+                self.optimizer.zero_grad(set_to_none=True)
+                out.loss.backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.optim.grad_clip)
+                self.optimizer.step()
+                momentum = momentum_at(step, total, c.objective.ema_start, c.objective.ema_end)
+                if self.ema is not None:
+                    self.ema.update(self.encoder, momentum)
+                window_samples += c.data.batch_size
+                done = step + 1
+                if done % c.run.log_every == 0 or done == total:
+                    now = time.perf_counter()
+                    samples_per_s = window_samples / max(now - window_start, 1e-9)
+                    window_start, window_samples = now, 0
+                    row = {"step": done, "loss": loss_value, "prediction_loss": float(out.prediction_loss),
+                           "regularizer": float(out.regularizer), "lr": lr, "weight_decay": wd,
+                           "momentum": momentum, "grad_norm": float(grad_norm), "samples_per_s": samples_per_s}
+                    if done % c.run.monitor_every == 0 or done == total:
+                        row.update(self.monitor(out.targets))
+                    if log is not None:
+                        log.log(row)
+                progress.update(done, loss_value, samples_per_s)
+                if done % c.run.checkpoint_every == 0 or done == total:
+                    self.save(done)
+        finally:
+            progress.close()
+            if log is not None:
+                log.close()
+        seconds = time.perf_counter() - started
+        model_dir = self.run_dir / "model"
+        if self.world.is_main:
+            save_model_files(model_dir, self.checkpoint_models(), meta={"recipe": to_dict(c), "steps": total})
+        trained = total - self.start_step
+        return TrainResult(self.run_dir, model_dir, loss_value, total, seconds,
+                           trained * c.data.batch_size / max(seconds, 1e-9))
+
+    @torch.no_grad()
+    def monitor(self, targets: torch.Tensor) -> dict[str, float]:
+        """Collapse monitors on the target tokens: per-dimension std and effective rank."""
+        flat = targets.float().flatten(0, 1)
+        flat = flat[torch.randperm(flat.shape[0], generator=torch.Generator().manual_seed(0))[:2048].to(flat.device)]
+        return {"effective_rank": effective_rank(flat.cpu()), "feature_std": feature_std(flat.cpu())}
+
+    def save(self, step: int) -> None:
+        if self.world.is_main:
+            save_checkpoint(self.run_dir, step, self.checkpoint_models(), self.optimizer,
+                            {"meta": {"recipe": to_dict(self.config)}}, keep=self.config.run.keep_checkpoints)
+        if self.world.distributed:
+            torch.distributed.barrier()
+
+
+def pretrain(config: PretrainConfig, resume: bool = False, dataset=None) -> TrainResult:
+    """Train a JEPA from a recipe; returns where the run and the final model folder are."""
+    return Trainer(config, resume=resume, dataset=dataset).fit()
