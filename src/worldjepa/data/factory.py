@@ -41,8 +41,10 @@ class DataConfig:
 
     def __post_init__(self):
         if self.kind not in DATA_KINDS:
-            raise ConfigError(f"data.kind = '{self.kind}' is unknown.{suggest(self.kind, DATA_KINDS)} "
-                              f"Choose one of {DATA_KINDS}.")
+            raise ConfigError(
+                f"data.kind = '{self.kind}' is unknown.{suggest(self.kind, DATA_KINDS)} "
+                f"Choose one of {DATA_KINDS}."
+            )
         if self.kind in ("video_folder", "image_folder") and not self.root:
             raise ConfigError(f"data.kind = '{self.kind}' needs data.root, the folder to read.")
 
@@ -64,15 +66,25 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
     augment = config.random_crop and split == "train"
     if config.kind == "moving_digits":
         count = config.num_videos if split == "train" else config.num_test_videos
-        root = generate_moving_digits(moving_digits_root(config, split), count,
-                                      frames=config.frames_per_clip * config.frame_step, seed=0, split=split)
-        return load_moving_digits(root, config.frames_per_clip, config.frame_step, config.crop_size,
-                                  augment=augment, seed=seed), "video"
+        root = generate_moving_digits(
+            moving_digits_root(config, split),
+            count,
+            frames=config.frames_per_clip * config.frame_step,
+            seed=0,
+            split=split,
+        )
+        return load_moving_digits(
+            root, config.frames_per_clip, config.frame_step, config.crop_size, augment=augment, seed=seed
+        ), "video"
     if config.kind == "video_folder":
         root = Path(config.root)
         if (root / split).is_dir():
             root = root / split
-        transform = RandomResizedCropVideo(config.crop_size, seed=seed) if augment else VideoTransform(config.crop_size)
+        transform = (
+            RandomResizedCropVideo(config.crop_size, seed=seed)
+            if augment
+            else VideoTransform(config.crop_size)
+        )
         return VideoDataset(root, config.frames_per_clip, config.frame_step, transform, seed=seed), "video"
     if config.kind == "image_folder":
         root = Path(config.root)

@@ -26,7 +26,9 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
 
-def save_model_files(folder: str | Path, models: dict[str, nn.Module], meta: dict[str, Any] | None = None) -> Path:
+def save_model_files(
+    folder: str | Path, models: dict[str, nn.Module], meta: dict[str, Any] | None = None
+) -> Path:
     """Write `models` (each with a `.config` dataclass) to `folder`, atomically file by file."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -38,7 +40,9 @@ def save_model_files(folder: str | Path, models: dict[str, nn.Module], meta: dic
             tensors[f"{name}.{key}"] = value.detach().to("cpu").contiguous()
     with atomic_path(folder / WEIGHTS_FILE) as tmp:
         save_file(tensors, str(tmp), metadata={"format": FORMAT})
-    write_json(folder / CONFIG_FILE, {"format": FORMAT, "version": VERSION, "models": entries, "meta": meta or {}})
+    write_json(
+        folder / CONFIG_FILE, {"format": FORMAT, "version": VERSION, "models": entries, "meta": meta or {}}
+    )
     return folder
 
 
@@ -80,7 +84,7 @@ def load_model_files(folder: str | Path, names: list[str] | None = None) -> dict
         entry = available[name]
         module = build_model(config_from_kind(entry["kind"], entry["config"]))
         prefix = f"{name}."
-        state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         load_state_strict(module, state, where=f"'{folder}' ({name})")
         models[name] = module.eval()
     return models

@@ -30,10 +30,13 @@ class Encoder(nn.Module):
             self.patch_embed = TubeletEmbed(c.patch_size, c.tubelet_size, c.in_chans, c.embed_dim)
         else:
             self.patch_embed = PatchEmbed2D(c.patch_size, c.in_chans, c.embed_dim)
-        self.rope = RotaryEmbedding(c.embed_dim // c.num_heads, 3, c.rope_layout) if c.pos_embed == "rope" else None
+        self.rope = (
+            RotaryEmbedding(c.embed_dim // c.num_heads, 3, c.rope_layout) if c.pos_embed == "rope" else None
+        )
         dpr = [c.drop_path_rate * i / max(c.depth - 1, 1) for i in range(c.depth)]
         self.blocks = nn.ModuleList(
-            Block(c.embed_dim, c.num_heads, c.mlp_ratio, c.qkv_bias, dpr[i], c.norm_eps) for i in range(c.depth)
+            Block(c.embed_dim, c.num_heads, c.mlp_ratio, c.qkv_bias, dpr[i], c.norm_eps)
+            for i in range(c.depth)
         )
         self.norm = nn.LayerNorm(c.embed_dim, eps=c.norm_eps)
         init_vit_weights(self, c.init_std)
@@ -74,7 +77,8 @@ class Encoder(nn.Module):
             )
         if x.shape[1] != c.in_chans:
             raise ShapeError(
-                f"Encoder expects {c.in_chans} channels in dimension 1, got {x.shape[1]} (shape {tuple(x.shape)}). "
+                f"Encoder expects {c.in_chans} channels in dimension 1, got {x.shape[1]} "
+                f"(shape {tuple(x.shape)}). "
                 "Convert grayscale to RGB, or put channels first ([B, C, T, H, W] for video)."
             )
         if x.shape[-1] < c.patch_size or x.shape[-2] < c.patch_size:
@@ -84,7 +88,9 @@ class Encoder(nn.Module):
         if x.dim() == 4 and c.is_video:
             x = x.unsqueeze(2).expand(-1, -1, c.tubelet_size, -1, -1)
         if x.dim() == 5 and x.shape[2] % c.tubelet_size:
-            raise ShapeError(f"Clip length {x.shape[2]} must be a multiple of the tubelet size {c.tubelet_size}.")
+            raise ShapeError(
+                f"Clip length {x.shape[2]} must be a multiple of the tubelet size {c.tubelet_size}."
+            )
         return x
 
     @staticmethod

@@ -32,7 +32,9 @@ class Predictor(nn.Module):
         self.config = c = config
         width = c.predictor_embed_dim
         self.predictor_embed = nn.Linear(c.embed_dim, width)
-        self.mask_tokens = nn.ParameterList(nn.Parameter(torch.zeros(1, 1, width)) for _ in range(c.num_mask_tokens))
+        self.mask_tokens = nn.ParameterList(
+            nn.Parameter(torch.zeros(1, 1, width)) for _ in range(c.num_mask_tokens)
+        )
         self.rope = RotaryEmbedding(width // c.num_heads, 3, c.rope_layout) if c.pos_embed == "rope" else None
         dpr = [c.drop_path_rate * i / max(c.depth - 1, 1) for i in range(c.depth)]
         self.predictor_blocks = nn.ModuleList(
@@ -75,7 +77,9 @@ class Predictor(nn.Module):
         x = gather(x, torch.argsort(order, dim=1))[:, n_ctx:]
         return self.predictor_proj(x)
 
-    def check(self, context: Tensor, context_ids: Tensor, target_ids: Tensor, grid: tuple[int, int, int]) -> None:
+    def check(
+        self, context: Tensor, context_ids: Tensor, target_ids: Tensor, grid: tuple[int, int, int]
+    ) -> None:
         c = self.config
         if context.dim() != 3 or context.shape[-1] != c.embed_dim:
             raise ShapeError(
@@ -83,10 +87,13 @@ class Predictor(nn.Module):
             )
         if context_ids.shape != context.shape[:2]:
             raise ShapeError(
-                f"context_ids {tuple(context_ids.shape)} must match the context tokens {tuple(context.shape[:2])}."
+                f"context_ids {tuple(context_ids.shape)} must match the context tokens "
+                f"{tuple(context.shape[:2])}."
             )
         if target_ids.dim() != 2 or target_ids.shape[0] != context.shape[0]:
             raise ShapeError(f"target_ids must be [B={context.shape[0]}, Nt], got {tuple(target_ids.shape)}.")
         n = grid[0] * grid[1] * grid[2]
         if target_ids.numel() and int(target_ids.max()) >= n and self.rope is None:
-            raise ShapeError(f"target ids reach {int(target_ids.max())}, beyond the {n} positions of grid {grid}.")
+            raise ShapeError(
+                f"target ids reach {int(target_ids.max())}, beyond the {n} positions of grid {grid}."
+            )

@@ -28,27 +28,75 @@ class Preset:
 KINDS = {"encoder": (EncoderConfig, Encoder), "predictor": (PredictorConfig, Predictor)}
 
 PRESETS: dict[str, Preset] = {
-    "vit_test": Preset("encoder", dict(embed_dim=32, depth=1, num_heads=2, img_size=32, patch_size=8,
-                                       num_frames=4), "unit tests"),
-    "vit_pico": Preset("encoder", dict(embed_dim=64, depth=4, num_heads=4, img_size=64, patch_size=8,
-                                       num_frames=8), "CPU demos, 64 px"),
-    "vit_nano": Preset("encoder", dict(embed_dim=128, depth=6, num_heads=4, img_size=64, patch_size=8,
-                                       num_frames=8), "CPU experiments, 64 px"),
+    "vit_test": Preset(
+        "encoder",
+        dict(embed_dim=32, depth=1, num_heads=2, img_size=32, patch_size=8, num_frames=4),
+        "unit tests",
+    ),
+    "vit_pico": Preset(
+        "encoder",
+        dict(embed_dim=64, depth=4, num_heads=4, img_size=64, patch_size=8, num_frames=8),
+        "CPU demos, 64 px",
+    ),
+    "vit_nano": Preset(
+        "encoder",
+        dict(embed_dim=128, depth=6, num_heads=4, img_size=64, patch_size=8, num_frames=8),
+        "CPU experiments, 64 px",
+    ),
     "vit_tiny": Preset("encoder", dict(embed_dim=192, depth=12, num_heads=3)),
     "vit_small": Preset("encoder", dict(embed_dim=384, depth=12, num_heads=6)),
     "vit_base": Preset("encoder", dict(embed_dim=768, depth=12, num_heads=12)),
     "vit_large": Preset("encoder", dict(embed_dim=1024, depth=24, num_heads=16), "V-JEPA 2 ViT-L/16"),
     "vit_huge": Preset("encoder", dict(embed_dim=1280, depth=32, num_heads=16), "V-JEPA 2 ViT-H/16"),
-    "vit_giant": Preset("encoder", dict(embed_dim=1408, depth=40, num_heads=22, mlp_ratio=48 / 11),
-                        "V-JEPA 2 ViT-g/16 (vit_giant_xformers)"),
-    "predictor_test": Preset("predictor", dict(embed_dim=32, predictor_embed_dim=32, depth=1, num_heads=2,
-                                               img_size=32, patch_size=8, num_frames=4), "unit tests"),
-    "predictor_pico": Preset("predictor", dict(embed_dim=64, predictor_embed_dim=64, depth=2, num_heads=4,
-                                               img_size=64, patch_size=8, num_frames=8), "CPU demos"),
-    "predictor_nano": Preset("predictor", dict(embed_dim=128, predictor_embed_dim=64, depth=4, num_heads=4,
-                                               img_size=64, patch_size=8, num_frames=8), "CPU experiments"),
-    "predictor_vjepa2": Preset("predictor", dict(embed_dim=1024, predictor_embed_dim=384, depth=12, num_heads=12),
-                               "V-JEPA 2 predictor (set embed_dim to the encoder's width)"),
+    "vit_giant": Preset(
+        "encoder",
+        dict(embed_dim=1408, depth=40, num_heads=22, mlp_ratio=48 / 11),
+        "V-JEPA 2 ViT-g/16 (vit_giant_xformers)",
+    ),
+    "predictor_test": Preset(
+        "predictor",
+        dict(
+            embed_dim=32,
+            predictor_embed_dim=32,
+            depth=1,
+            num_heads=2,
+            img_size=32,
+            patch_size=8,
+            num_frames=4,
+        ),
+        "unit tests",
+    ),
+    "predictor_pico": Preset(
+        "predictor",
+        dict(
+            embed_dim=64,
+            predictor_embed_dim=64,
+            depth=2,
+            num_heads=4,
+            img_size=64,
+            patch_size=8,
+            num_frames=8,
+        ),
+        "CPU demos",
+    ),
+    "predictor_nano": Preset(
+        "predictor",
+        dict(
+            embed_dim=128,
+            predictor_embed_dim=64,
+            depth=4,
+            num_heads=4,
+            img_size=64,
+            patch_size=8,
+            num_frames=8,
+        ),
+        "CPU experiments",
+    ),
+    "predictor_vjepa2": Preset(
+        "predictor",
+        dict(embed_dim=1024, predictor_embed_dim=384, depth=12, num_heads=12),
+        "V-JEPA 2 predictor (set embed_dim to the encoder's width)",
+    ),
 }
 
 
@@ -60,7 +108,9 @@ def list_models(kind: str | None = None) -> list[str]:
 def preset_config(name: str, **overrides: Any) -> EncoderConfig | PredictorConfig:
     """The config of preset `name` with `overrides` applied (unknown names and keys are errors)."""
     if name not in PRESETS:
-        raise ConfigError(f"Unknown model preset '{name}'.{suggest(name, PRESETS)} Known: {', '.join(PRESETS)}.")
+        raise ConfigError(
+            f"Unknown model preset '{name}'.{suggest(name, PRESETS)} Known: {', '.join(PRESETS)}."
+        )
     preset = PRESETS[name]
     cls, _ = KINDS[preset.kind]
     return from_dict(cls, {**preset.config, **overrides}, where=name)
@@ -90,4 +140,3 @@ def config_from_kind(kind: str, data: dict[str, Any]) -> EncoderConfig | Predict
     if kind not in KINDS:
         raise ConfigError(f"Unknown model kind '{kind}'.{suggest(kind, KINDS)}")
     return from_dict(KINDS[kind][0], data)
-

@@ -35,7 +35,9 @@ class TubeletEmbed(nn.Module):
         return self.proj(x).flatten(2).transpose(1, 2)
 
 
-def grid_of(x_shape: torch.Size | tuple[int, ...], patch_size: int, tubelet_size: int) -> tuple[int, int, int]:
+def grid_of(
+    x_shape: torch.Size | tuple[int, ...], patch_size: int, tubelet_size: int
+) -> tuple[int, int, int]:
     """Patch grid (T', H', W') of an input shape [B, C, H, W] (T' = 1) or [B, C, T, H, W]."""
     if len(x_shape) == 4:
         return 1, x_shape[2] // patch_size, x_shape[3] // patch_size

@@ -100,7 +100,9 @@ class PretrainConfig:
             raise ConfigError("optim.steps and data.batch_size must be at least 1.")
 
 
-def load_pretrain_config(path: str | Path | None = None, overrides: list[str] | None = None) -> PretrainConfig:
+def load_pretrain_config(
+    path: str | Path | None = None, overrides: list[str] | None = None
+) -> PretrainConfig:
     """Read a YAML recipe (or the defaults) and apply `key=value` overrides."""
     data = load_yaml(path) if path else {}
     data = deep_merge(data, parse_overrides(overrides or []))

@@ -28,14 +28,27 @@ class JEPA(nn.Module):
     loss = (1 - w) * prediction + w * SIGReg, as LeJEPA combines them.
     """
 
-    def __init__(self, encoder: nn.Module, predictor: nn.Module, loss_kind: str = "l1",
-                 sigreg: nn.Module | None = None, sigreg_weight: float = 0.0, sigreg_tokens: int = 2048):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        predictor: nn.Module,
+        loss_kind: str = "l1",
+        sigreg: nn.Module | None = None,
+        sigreg_weight: float = 0.0,
+        sigreg_tokens: int = 2048,
+    ):
         super().__init__()
         self.encoder, self.predictor, self.sigreg = encoder, predictor, sigreg
         self.loss_kind, self.sigreg_weight, self.sigreg_tokens = loss_kind, sigreg_weight, sigreg_tokens
 
-    def forward(self, x: Tensor, masks: list[MaskPair], grid: tuple[int, int, int],
-                targets: Tensor | None = None, step: int = 0) -> StepOutput:
+    def forward(
+        self,
+        x: Tensor,
+        masks: list[MaskPair],
+        grid: tuple[int, int, int],
+        targets: Tensor | None = None,
+        step: int = 0,
+    ) -> StepOutput:
         if targets is None:
             targets = normalize_targets(self.encoder(x))
         losses = []

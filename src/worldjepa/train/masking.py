@@ -12,8 +12,13 @@ from worldjepa.train.distributed import World
 def build_mask_generator(section: MaskSection, grid: tuple[int, int, int]):
     """Tube masks (V-JEPA 2) over (T, H, W) or multi-block masks (I-JEPA) over (H, W)."""
     if section.kind == "multiblock":
-        return MultiBlockMasks(grid[1:], num_targets=section.num_targets, target_scale=section.target_scale,
-                               target_aspect=section.target_aspect, context_scale=section.context_scale)
+        return MultiBlockMasks(
+            grid[1:],
+            num_targets=section.num_targets,
+            target_scale=section.target_scale,
+            target_aspect=section.target_aspect,
+            context_scale=section.context_scale,
+        )
     specs = (
         TubeSpec(section.small_blocks, (section.small_scale, section.small_scale)),
         TubeSpec(section.large_blocks, (section.large_scale, section.large_scale)),
@@ -23,8 +28,9 @@ def build_mask_generator(section: MaskSection, grid: tuple[int, int, int]):
 
 def masks_for_rank(masks: list[MaskPair], world: World, device: torch.device) -> list[MaskPair]:
     """Masks are drawn for the global batch (same on every rank); keep this rank's rows."""
+
     def rows(t: torch.Tensor) -> torch.Tensor:
         share = t.shape[0] // world.world_size
-        return t[world.rank * share:(world.rank + 1) * share].to(device, non_blocking=True)
+        return t[world.rank * share : (world.rank + 1) * share].to(device, non_blocking=True)
 
     return [MaskPair(rows(p.context), [rows(t) for t in p.targets]) for p in masks]

@@ -6,8 +6,19 @@ import csv
 from pathlib import Path
 from typing import Any
 
-COLUMNS = ["step", "loss", "prediction_loss", "regularizer", "lr", "weight_decay", "momentum",
-           "grad_norm", "samples_per_s", "effective_rank", "feature_std"]
+COLUMNS = [
+    "step",
+    "loss",
+    "prediction_loss",
+    "regularizer",
+    "lr",
+    "weight_decay",
+    "momentum",
+    "grad_norm",
+    "samples_per_s",
+    "effective_rank",
+    "feature_std",
+]
 
 
 class MetricsLog:

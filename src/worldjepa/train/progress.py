@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 
 class TrainProgress:
@@ -10,16 +17,22 @@ class TrainProgress:
         self.progress = None
         if enabled:
             self.progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[speed]}"),
-                TimeElapsedColumn(), TimeRemainingColumn(),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}"),
+                TextColumn("{task.fields[speed]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
             )
             self.task = self.progress.add_task(description, total=total, completed=start, loss="-", speed="")
             self.progress.start()
 
     def update(self, step: int, loss: float, samples_per_s: float) -> None:
         if self.progress is not None:
-            self.progress.update(self.task, completed=step, loss=f"{loss:.4f}", speed=f"{samples_per_s:.1f} samples/s")
+            self.progress.update(
+                self.task, completed=step, loss=f"{loss:.4f}", speed=f"{samples_per_s:.1f} samples/s"
+            )
 
     def close(self) -> None:
         if self.progress is not None:

@@ -16,8 +16,9 @@ class GlobalBatchSampler:
     Rank r of W takes rows [r*B/W, (r+1)*B/W) of every global batch of B.
     """
 
-    def __init__(self, size: int, global_batch: int, seed: int, rank: int = 0, world_size: int = 1,
-                 start_step: int = 0):
+    def __init__(
+        self, size: int, global_batch: int, seed: int, rank: int = 0, world_size: int = 1, start_step: int = 0
+    ):
         if size < global_batch:
             raise DataError(f"The dataset has {size} items, fewer than one batch of {global_batch}.")
         if global_batch % world_size:
@@ -32,9 +33,9 @@ class GlobalBatchSampler:
     def batch(self, step: int) -> list[int]:
         epoch, k = divmod(step, self.per_epoch)
         order = np.random.default_rng((self.seed, epoch)).permutation(self.size)
-        rows = order[k * self.global_batch:(k + 1) * self.global_batch]
+        rows = order[k * self.global_batch : (k + 1) * self.global_batch]
         share = self.global_batch // self.world_size
-        return rows[self.rank * share:(self.rank + 1) * share].tolist()
+        return rows[self.rank * share : (self.rank + 1) * share].tolist()
 
     def __iter__(self) -> Iterator[list[int]]:
         step = self.start_step

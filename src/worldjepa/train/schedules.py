@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 
-def wsd_lr(step: int, total: int, lr: float, start_lr: float, final_lr: float, warmup: int, decay_fraction: float):
+def wsd_lr(
+    step: int, total: int, lr: float, start_lr: float, final_lr: float, warmup: int, decay_fraction: float
+):
     """Warmup-stable-decay: linear warmup from start_lr, constant lr, linear decay to final_lr at the end."""
     if step < warmup:
         return start_lr + (lr - start_lr) * step / max(warmup, 1)

@@ -102,8 +102,14 @@ class Trainer:
         self.masks = build_mask_generator(c.masks, self.grid)
         self.ema = EMA(self.encoder) if c.objective.regularizer == "ema" else None
         sigreg = SIGReg(num_slices=c.objective.sigreg_slices) if c.objective.regularizer == "sigreg" else None
-        self.model = JEPA(self.encoder, self.predictor, c.objective.loss, sigreg,
-                          c.objective.sigreg_weight, c.objective.sigreg_tokens).to(self.device)
+        self.model = JEPA(
+            self.encoder,
+            self.predictor,
+            c.objective.loss,
+            sigreg,
+            c.objective.sigreg_weight,
+            c.objective.sigreg_tokens,
+        ).to(self.device)
         if self.ema is not None:
             self.ema.target.to(self.device)
         self.optimizer = self.build_optimizer()
@@ -119,10 +125,19 @@ class Trainer:
         size = dict(img_size=c.data.crop_size, num_frames=c.data.frames_per_clip if is_video else 1)
         encoder = create_model(c.model.encoder, **{**size, **c.model.encoder_overrides})
         e = encoder.config
-        predictor = create_model(c.model.predictor, **{
-            "embed_dim": e.embed_dim, "img_size": e.img_size, "patch_size": e.patch_size,
-            "num_frames": e.num_frames, "tubelet_size": e.tubelet_size, "pos_embed": e.pos_embed,
-            "rope_layout": e.rope_layout, **c.model.predictor_overrides})
+        predictor = create_model(
+            c.model.predictor,
+            **{
+                "embed_dim": e.embed_dim,
+                "img_size": e.img_size,
+                "patch_size": e.patch_size,
+                "num_frames": e.num_frames,
+                "tubelet_size": e.tubelet_size,
+                "pos_embed": e.pos_embed,
+                "rope_layout": e.rope_layout,
+                **c.model.predictor_overrides,
+            },
+        )
         return encoder, predictor
 
     def build_optimizer(self) -> torch.optim.AdamW:
@@ -131,7 +146,10 @@ class Trainer:
             if p.requires_grad:
                 (no_decay if p.ndim == 1 or name.endswith(".bias") else decay).append(p)
         o = self.config.optim
-        groups = [{"params": decay, "weight_decay": o.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        groups = [
+            {"params": decay, "weight_decay": o.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
         return torch.optim.AdamW(groups, lr=o.lr, betas=o.betas)
 
     def checkpoint_models(self) -> dict[str, torch.nn.Module]:
@@ -171,13 +189,23 @@ class Trainer:
 
     def loader(self):
         c = self.config
-        sampler = GlobalBatchSampler(len(self.dataset), c.data.batch_size, c.run.seed,
-                                     self.world.rank, self.world.world_size, self.start_step)
-        return iter(torch.utils.data.DataLoader(
-            EpochIndexed(self.dataset, sampler), batch_sampler=IndexEpochBatches(sampler),
-            num_workers=c.data.num_workers, pin_memory=self.device.type == "cuda",
-            persistent_workers=c.data.num_workers > 0,
-        ))
+        sampler = GlobalBatchSampler(
+            len(self.dataset),
+            c.data.batch_size,
+            c.run.seed,
+            self.world.rank,
+            self.world.world_size,
+            self.start_step,
+        )
+        return iter(
+            torch.utils.data.DataLoader(
+                EpochIndexed(self.dataset, sampler),
+                batch_sampler=IndexEpochBatches(sampler),
+                num_workers=c.data.num_workers,
+                pin_memory=self.device.type == "cuda",
+                persistent_workers=c.data.num_workers > 0,
+            )
+        )
 
     def set_schedules(self, step: int) -> tuple[float, float]:
         o = self.config.optim
@@ -192,8 +220,11 @@ class Trainer:
     def fit(self) -> TrainResult:
         c = self.config
         total = c.optim.steps
-        log = MetricsLog(self.run_dir, self.start_step if self.start_step else None,
-                         c.run.tensorboard) if self.world.is_main else None
+        log = (
+            MetricsLog(self.run_dir, self.start_step if self.start_step else None, c.run.tensorboard)
+            if self.world.is_main
+            else None
+        )
         progress = TrainProgress(total, self.start_step, c.run.progress and self.world.is_main)
         batches = self.loader()
         self.model.train()
@@ -204,8 +235,12 @@ class Trainer:
                 batch = next(batches)
                 x = batch[self.input_key].to(self.device, non_blocking=True)
                 masks = masks_for_rank(
-                    self.masks(c.data.batch_size, torch.Generator().manual_seed(c.run.seed * 1_000_003 + step)),
-                    self.world, self.device)
+                    self.masks(
+                        c.data.batch_size, torch.Generator().manual_seed(c.run.seed * 1_000_003 + step)
+                    ),
+                    self.world,
+                    self.device,
+                )
                 lr, wd = self.set_schedules(step)
                 with self.autocast():
                     targets = None
@@ -218,8 +253,12 @@ class Trainer:
                     last = latest_checkpoint(self.run_dir)
                     raise TrainingError(
                         f"The loss became {loss_value} at step {step}; training stopped. "
-                        + (f"The last good checkpoint is {last} (resume with --resume, perhaps with a lower "
-                           "optim.lr)." if last else "No checkpoint was written yet; lower optim.lr and retry.")
+                        + (
+                            f"The last good checkpoint is {last} (resume with --resume, perhaps with a lower "
+                            "optim.lr)."
+                            if last
+                            else "No checkpoint was written yet; lower optim.lr and retry."
+                        )
                     )
                 self.optimizer.zero_grad(set_to_none=True)
                 out.loss.backward()
@@ -234,9 +273,17 @@ class Trainer:
                     now = time.perf_counter()
                     samples_per_s = window_samples / max(now - window_start, 1e-9)
                     window_start, window_samples = now, 0
-                    row = {"step": done, "loss": loss_value, "prediction_loss": float(out.prediction_loss),
-                           "regularizer": float(out.regularizer), "lr": lr, "weight_decay": wd,
-                           "momentum": momentum, "grad_norm": float(grad_norm), "samples_per_s": samples_per_s}
+                    row = {
+                        "step": done,
+                        "loss": loss_value,
+                        "prediction_loss": float(out.prediction_loss),
+                        "regularizer": float(out.regularizer),
+                        "lr": lr,
+                        "weight_decay": wd,
+                        "momentum": momentum,
+                        "grad_norm": float(grad_norm),
+                        "samples_per_s": samples_per_s,
+                    }
                     if done % c.run.monitor_every == 0 or done == total:
                         row.update(self.monitor(out.targets))
                     if log is not None:
@@ -253,20 +300,34 @@ class Trainer:
         if self.world.is_main:
             save_model_files(model_dir, self.checkpoint_models(), meta={"recipe": to_dict(c), "steps": total})
         trained = total - self.start_step
-        return TrainResult(self.run_dir, model_dir, loss_value, total, seconds,
-                           trained * c.data.batch_size / max(seconds, 1e-9))
+        return TrainResult(
+            self.run_dir,
+            model_dir,
+            loss_value,
+            total,
+            seconds,
+            trained * c.data.batch_size / max(seconds, 1e-9),
+        )
 
     @torch.no_grad()
     def monitor(self, targets: torch.Tensor) -> dict[str, float]:
         """Collapse monitors on the target tokens: per-dimension std and effective rank."""
         flat = targets.float().flatten(0, 1)
-        flat = flat[torch.randperm(flat.shape[0], generator=torch.Generator().manual_seed(0))[:2048].to(flat.device)]
+        flat = flat[
+            torch.randperm(flat.shape[0], generator=torch.Generator().manual_seed(0))[:2048].to(flat.device)
+        ]
         return {"effective_rank": effective_rank(flat.cpu()), "feature_std": feature_std(flat.cpu())}
 
     def save(self, step: int) -> None:
         if self.world.is_main:
-            save_checkpoint(self.run_dir, step, self.checkpoint_models(), self.optimizer,
-                            {"meta": {"recipe": to_dict(self.config)}}, keep=self.config.run.keep_checkpoints)
+            save_checkpoint(
+                self.run_dir,
+                step,
+                self.checkpoint_models(),
+                self.optimizer,
+                {"meta": {"recipe": to_dict(self.config)}},
+                keep=self.config.run.keep_checkpoints,
+            )
         if self.world.distributed:
             torch.distributed.barrier()
 

@@ -1,0 +1,105 @@
+"""Probe a trained encoder on a labelled dataset, with the baselines that make the numbers mean something."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from worldjepa.config import from_dict
+from worldjepa.data.factory import DataConfig, build_dataset
+from worldjepa.errors import DataError
+from worldjepa.eval.collapse import effective_rank, feature_std
+from worldjepa.eval.features import extract_features, pixel_features
+from worldjepa.eval.probe_suite import PROBE_KINDS, run_probes
+from worldjepa.hub.model_files import load_encoder, read_model_config
+from worldjepa.models.presets import build_model
+
+
+def label_keys_of(dataset) -> list[str]:
+    """Integer label keys of a dataset's items (everything but the input, path and frame indices)."""
+    item = dataset[0]
+    return [
+        k
+        for k, v in item.items()
+        if k not in ("video", "image", "path", "indices") and isinstance(v, torch.Tensor) and v.ndim == 0
+    ]
+
+
+def loader_of(dataset, batch_size: int = 32) -> torch.utils.data.DataLoader:
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
+
+
+def probe_encoder(
+    encoder: nn.Module,
+    data: DataConfig,
+    kinds=PROBE_KINDS,
+    seed: int = 0,
+    baselines: bool = False,
+    device: str = "cpu",
+    progress: bool = False,
+    attentive_kwargs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Accuracy of each probe kind on each label, on the test split, after training on the train split.
+
+    With `baselines`, the same probes also run on the same architecture with random weights
+    (seeded) and on raw pixels. Also reports the effective rank of the mean-pooled test features.
+    """
+    train_set, key = build_dataset(data, "train", seed=0)
+    test_set, _ = build_dataset(data, "test", seed=0)
+    labels = label_keys_of(train_set)
+    if not labels:
+        raise DataError("The dataset has no integer labels to probe.")
+    encoder = encoder.to(device)
+
+    def probe(model: nn.Module | None) -> tuple[dict, dict]:
+        if model is None:
+            train = pixel_features(loader_of(train_set), key, labels)
+            test = pixel_features(loader_of(test_set), key, labels)
+        else:
+            train = extract_features(model, loader_of(train_set), key, labels, device, progress=progress)
+            test = extract_features(model, loader_of(test_set), key, labels, device, progress=progress)
+        scores = run_probes(
+            train[0], train[1], test[0], test[1], kinds, seed=seed, attentive_kwargs=attentive_kwargs
+        )
+        pooled = test[0].mean(1)
+        return scores, {
+            "effective_rank": effective_rank(pooled),
+            "feature_std": feature_std(pooled),
+            "width": int(pooled.shape[1]),
+        }
+
+    scores, stats = probe(encoder)
+    report: dict[str, Any] = {
+        "probes": scores,
+        **stats,
+        "train_size": len(train_set),
+        "test_size": len(test_set),
+    }
+    if baselines:
+        torch.manual_seed(seed)
+        random_encoder = build_model(encoder.config).to(device)
+        report["random_init"], report["random_init_stats"] = probe(random_encoder)
+        report["pixels"], _ = probe(None)
+    return report
+
+
+def probe_table_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(label, probe, source, accuracy %) rows for printing."""
+    rows = []
+    for source in ("probes", "random_init", "pixels"):
+        for label, scores in report.get(source, {}).items():
+            for kind, acc in scores.items():
+                rows.append((label, kind, {"probes": "trained"}.get(source, source), f"{100 * acc:.1f}"))
+    return rows
+
+
+def probe_checkpoint(checkpoint: str | Path, data: DataConfig | None = None, **kwargs) -> dict[str, Any]:
+    """probe_encoder on the encoder of a model folder; data defaults to the recipe it was trained with."""
+    encoder = load_encoder(checkpoint)
+    if data is None:
+        recipe = read_model_config(checkpoint).get("meta", {}).get("recipe", {})
+        data = from_dict(DataConfig, recipe.get("data", {}))
+    return probe_encoder(encoder, data, **kwargs)
