@@ -58,6 +58,11 @@ def _coerce(hint: Any, value: Any, path: str) -> Any:
         if origin is tuple and args:
             return tuple(_coerce(a, v, path) for a, v in zip(args, value, strict=False))
         return [_coerce(args[0], v, path) for v in value] if args else list(value)
+    if hint is float and isinstance(value, str):
+        try:  # YAML reads "1e-3" (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if hint is int and isinstance(value, float) and value.is_integer():

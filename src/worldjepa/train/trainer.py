@@ -15,6 +15,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from worldjepa.config import to_dict
 from worldjepa.data.factory import build_dataset
+from worldjepa.device import resolve_device
 from worldjepa.errors import ConfigError, TrainingError
 from worldjepa.eval.collapse import effective_rank, feature_std
 from worldjepa.hub.model_files import save_model_files
@@ -31,14 +32,6 @@ from worldjepa.train.progress import TrainProgress
 from worldjepa.train.sampler import GlobalBatchSampler
 from worldjepa.train.schedules import cosine_ramp, wsd_lr
 from worldjepa.train.state import latest_checkpoint, load_checkpoint, save_checkpoint
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"run.device = '{name}' but CUDA is not available; use 'cpu' or 'auto'.")
-    return torch.device(name)
 
 
 @dataclass

@@ -1,0 +1,59 @@
+"""Shared tiny training recipes: vit_test + predictor_test on 32 px inputs, a few steps."""
+
+import pytest
+import torch
+
+from worldjepa.train import load_pretrain_config
+
+RECIPES = {
+    # V-JEPA: tube masks on 16 moving-digit videos of 4 frames.
+    "video": ["data.kind=moving_digits", "data.num_videos=16", "data.frames_per_clip=4", "masks.kind=tube"],
+    # I-JEPA: multi-block masks on sklearn's digits.
+    "image": ["data.kind=digits", "masks.kind=multiblock"],
+}
+
+
+def tiny_overrides(out_dir, data_root, recipe="video", steps=4) -> list[str]:
+    return [
+        "model.encoder=vit_test",
+        "model.predictor=predictor_test",
+        "data.crop_size=32",
+        "data.batch_size=4",
+        f"data.root={data_root}",
+        f"optim.steps={steps}",
+        "optim.warmup_steps=1",
+        "run.log_every=1",
+        "run.checkpoint_every=2",
+        "run.progress=false",
+        "run.tensorboard=false",
+        "run.device=cpu",
+        f"run.out_dir={out_dir}",
+        *RECIPES[recipe],
+    ]
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory):
+    """One folder of generated moving digits, shared by every test of the session."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture
+def tiny_config(tmp_path, data_root):
+    """tiny_config(*overrides, recipe="video", steps=4, out="run") -> PretrainConfig writing to tmp_path/out."""
+
+    def make(*overrides, recipe="video", steps=4, out="run"):
+        base = tiny_overrides(tmp_path / out, data_root, recipe, steps)
+        return load_pretrain_config(None, [*base, *overrides])
+
+    return make
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread for the test (restored after): CPU numerics then match a subprocess run with
+    OMP_NUM_THREADS=1, and tiny models run faster on a busy shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,0 +1,85 @@
+"""Two CPU processes (gloo) train exactly like one process with the same global batch."""
+
+import os
+import socket
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from conftest import tiny_overrides
+
+from worldjepa.train import load_pretrain_config, pretrain
+from worldjepa.train.metrics import read_metrics
+
+WORLD = 2
+RECIPES = {
+    "ema": [],
+    # Every token is kept (4 clips x 32 tokens < 10_000), so each rank's SIGReg sees all of its tokens.
+    "sigreg": ["objective.regularizer=sigreg", "objective.sigreg_slices=16", "objective.sigreg_tokens=10000"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _train_rank(rank: int, configs: list, port: int) -> None:
+    """One torchrun-like process: the trainer reads these variables and joins the group."""
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(WORLD),
+    )
+    torch.set_num_threads(1)
+    try:
+        for config in configs:
+            pretrain(config)
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, data_root):
+    """{recipe: (one-process run dir, two-process run dir)}, both recipes trained in one spawn."""
+    root = tmp_path_factory.mktemp("ddp")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        pairs, ddp_configs = {}, []
+        for name, extra in RECIPES.items():
+            single = load_pretrain_config(None, [*tiny_overrides(root / f"{name}_1", data_root, steps=3), *extra])
+            double = load_pretrain_config(None, [*tiny_overrides(root / f"{name}_2", data_root, steps=3), *extra])
+            pretrain(single)
+            ddp_configs.append(double)
+            pairs[name] = (root / f"{name}_1", root / f"{name}_2")
+        mp.spawn(_train_rank, args=(ddp_configs, free_port()), nprocs=WORLD, join=True)
+    finally:
+        torch.set_num_threads(before)
+    return pairs
+
+
+def compare(runs, recipe, keys):
+    single_dir, ddp_dir = runs[recipe]
+    single, ddp = read_metrics(single_dir), read_metrics(ddp_dir)
+    assert [r["step"] for r in ddp] == [1, 2, 3]  # rank 0 alone writes: no duplicated rows
+    for one, two in zip(single, ddp, strict=True):
+        for key in keys:
+            assert two[key] == pytest.approx(one[key], abs=1e-5), (recipe, key, one["step"])
+
+
+@pytest.mark.parametrize("recipe", list(RECIPES))
+def test_two_processes_match_one(runs, recipe):
+    compare(runs, recipe, ("loss", "grad_norm", "lr", "weight_decay", "momentum"))
+    assert (runs[recipe][1] / "model" / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("recipe", list(RECIPES))
+def test_logged_loss_parts_are_means_over_ranks(runs, recipe):
+    """prediction_loss and regularizer describe the global batch, as the loss does, not rank 0's share."""
+    compare(runs, recipe, ("prediction_loss", "regularizer"))

@@ -1,0 +1,115 @@
+"""A run killed at any moment resumes from its last checkpoint and continues exactly as if never stopped."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from worldjepa.config import to_dict
+from worldjepa.train import Trainer, pretrain
+from worldjepa.train.metrics import read_metrics
+from worldjepa.train.state import latest_checkpoint
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+# Trains in a child process with one thread; each step sleeps first, so the parent can kill it mid-run
+# (sleeping changes no numbers).
+CHILD = """
+import sys, time
+import torch
+torch.set_num_threads(1)
+from worldjepa.train import Trainer, load_pretrain_config, pretrain
+set_schedules = Trainer.set_schedules
+def slow_set_schedules(self, step):
+    time.sleep(0.25)
+    return set_schedules(self, step)
+Trainer.set_schedules = slow_set_schedules
+pretrain(load_pretrain_config(sys.argv[1]))
+"""
+
+
+def checkpoint_step(run_dir) -> int:
+    path = latest_checkpoint(run_dir)
+    return int(path.name.split("_")[1]) if path else 0
+
+
+def metric(run_dir, key="loss") -> dict[int, float]:
+    return {int(row["step"]): row[key] for row in read_metrics(run_dir)}
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_config, tmp_path):
+    steps = 12
+    reference = pretrain(tiny_config(steps=steps, out="reference")).run_dir
+    config = tiny_config(steps=steps, out="killed")
+    run_dir = tmp_path / "killed"
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump(to_dict(config)))
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(recipe)],
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while checkpoint_step(run_dir) < 4:
+            if child.poll() is not None:
+                pytest.fail(f"the training child exited early: {child.stderr.read().decode()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail("no checkpoint after 120 s")
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.stderr.close()
+    killed_at = checkpoint_step(run_dir)
+    assert 4 <= killed_at < steps, "the run must be killed before its end"
+    assert not (run_dir / "model").exists()
+
+    result = pretrain(config, resume=True)
+    assert result.steps == steps
+    want, got = metric(reference), metric(run_dir)
+    assert sorted(got) == list(range(1, steps + 1))  # rows the killed run logged past its checkpoint are dropped
+    assert all(got[s] == want[s] for s in range(killed_at + 1, steps + 1)), (killed_at, got, want)
+    assert got == want  # the rows the child wrote before the kill match too
+    assert metric(run_dir, "grad_norm") == metric(reference, "grad_norm")
+
+
+@pytest.mark.parametrize(
+    "recipe, overrides",
+    [
+        ("video", []),
+        ("video", ["objective.regularizer=sigreg", "objective.sigreg_slices=16", "objective.sigreg_tokens=40"]),
+        ("image", ["objective.loss=l2"]),
+    ],
+)
+def test_resume_after_a_crash_in_process(tiny_config, monkeypatch, recipe, overrides):
+    """A run that dies after checkpoint 4 (here by an exception at step 5) resumes bit for bit."""
+    steps = 6
+    reference = pretrain(tiny_config(*overrides, recipe=recipe, steps=steps, out="reference")).run_dir
+    config = tiny_config(*overrides, recipe=recipe, steps=steps, out="crashed")
+    set_schedules = Trainer.set_schedules
+
+    def crash_at_5(self, step):
+        if step == 5:
+            raise KeyboardInterrupt
+        return set_schedules(self, step)
+
+    monkeypatch.setattr(Trainer, "set_schedules", crash_at_5)
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(config)
+    monkeypatch.setattr(Trainer, "set_schedules", set_schedules)
+    run_dir = config.run.out_dir
+    assert checkpoint_step(run_dir) == 4 and sorted(metric(run_dir)) == [1, 2, 3, 4, 5]
+
+    trainer = Trainer(config, resume=True)
+    assert trainer.start_step == 4
+    trainer.fit()
+    assert metric(run_dir) == metric(reference)
+    assert metric(run_dir, "regularizer") == metric(reference, "regularizer")
