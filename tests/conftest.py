@@ -40,7 +40,7 @@ def data_root(tmp_path_factory):
 
 @pytest.fixture
 def tiny_config(tmp_path, data_root):
-    """tiny_config(*overrides, recipe="video", steps=4, out="run") -> PretrainConfig writing to tmp_path/out."""
+    """tiny_config(*overrides, recipe="video", steps=4, out="run") -> a PretrainConfig for tmp_path/out."""
 
     def make(*overrides, recipe="video", steps=4, out="run"):
         base = tiny_overrides(tmp_path / out, data_root, recipe, steps)

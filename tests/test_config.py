@@ -4,6 +4,7 @@ import pytest
 
 from worldjepa.config import deep_merge, from_dict, load_yaml, parse_overrides, to_dict
 from worldjepa.errors import ConfigError
+from worldjepa.models import preset_config
 from worldjepa.train import PretrainConfig, load_pretrain_config
 
 
@@ -49,7 +50,8 @@ def test_load_pretrain_config_from_yaml_and_overrides(tmp_path):
         "optim:\n  steps: 7\n  lr: 0.002\n  start_lr: 1e-4\n"
         "masks:\n  target_scale: [0.1, 0.3]\n"
     )
-    config = load_pretrain_config(path, ["optim.lr=5e-4", "data.batch_size=4", "objective.regularizer=sigreg"])
+    overrides = ["optim.lr=5e-4", "data.batch_size=4", "objective.regularizer=sigreg"]
+    config = load_pretrain_config(path, overrides)
     assert config.model.encoder == "vit_test"
     assert config.optim.steps == 7 and config.optim.lr == 5e-4
     assert config.optim.start_lr == 1e-4
@@ -61,14 +63,18 @@ def test_load_pretrain_config_from_yaml_and_overrides(tmp_path):
 
 def test_scientific_notation_is_a_float(tmp_path):
     """PyYAML reads `1e-3` (no dot) as a string; recipes and overrides write learning rates that way."""
-    assert parse_overrides(["optim.lr=1e-3"]) == {"optim": {"lr": 1e-3}}
     config = load_pretrain_config(None, ["optim.lr=1e-3", "optim.final_lr=2E-6", "optim.start_lr=1.5e-4"])
     assert (config.optim.lr, config.optim.final_lr, config.optim.start_lr) == (1e-3, 2e-6, 1.5e-4)
+    assert all(isinstance(v, float) for v in (config.optim.lr, config.optim.final_lr))
     path = tmp_path / "recipe.yaml"
-    path.write_text("objective:\n  ema_start: 9.96e-1\nmodel:\n  encoder_overrides:\n    init_std: 2e-2\n")
+    path.write_text(
+        "objective:\n  ema_start: 9.96e-1\nmasks:\n  target_scale: [1e-1, 2e-1]\n"
+        "model:\n  encoder_overrides:\n    init_std: 2e-2\n"
+    )
     config = load_pretrain_config(path)
     assert config.objective.ema_start == 0.996
-    assert config.model.encoder_overrides == {"init_std": 0.02}
+    assert config.masks.target_scale == (0.1, 0.2)
+    assert preset_config("vit_test", **config.model.encoder_overrides).init_std == 0.02
 
 
 def test_values_are_coerced_or_rejected():

@@ -53,11 +53,13 @@ def runs(tmp_path_factory, data_root):
     try:
         pairs, ddp_configs = {}, []
         for name, extra in RECIPES.items():
-            single = load_pretrain_config(None, [*tiny_overrides(root / f"{name}_1", data_root, steps=3), *extra])
-            double = load_pretrain_config(None, [*tiny_overrides(root / f"{name}_2", data_root, steps=3), *extra])
+            pairs[name] = single_dir, ddp_dir = root / f"{name}_1", root / f"{name}_2"
+            single, ddp = (
+                load_pretrain_config(None, [*tiny_overrides(folder, data_root, steps=3), *extra])
+                for folder in (single_dir, ddp_dir)
+            )
             pretrain(single)
-            ddp_configs.append(double)
-            pairs[name] = (root / f"{name}_1", root / f"{name}_2")
+            ddp_configs.append(ddp)
         mp.spawn(_train_rank, args=(ddp_configs, free_port()), nprocs=WORLD, join=True)
     finally:
         torch.set_num_threads(before)

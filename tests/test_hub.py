@@ -4,7 +4,13 @@ import pytest
 import torch
 
 from worldjepa.errors import CheckpointError, WorldJepaError
-from worldjepa.hub import load_encoder, load_model_files, load_state_strict, read_model_config, save_model_files
+from worldjepa.hub import (
+    load_encoder,
+    load_model_files,
+    load_state_strict,
+    read_model_config,
+    save_model_files,
+)
 from worldjepa.models import Encoder, Predictor, create_model
 
 

@@ -12,6 +12,8 @@ from worldjepa.train.sampler import GlobalBatchSampler
 from worldjepa.train.schedules import cosine_ramp, wsd_lr
 from worldjepa.train.state import latest_checkpoint
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def losses(run_dir) -> list[float]:
     return [row["loss"] for row in read_metrics(run_dir)]

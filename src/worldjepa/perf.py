@@ -155,7 +155,8 @@ def peak_memory_mb(build: Callable[[], Callable[[], object]], device: str = "cpu
     CPU: `build` runs in a fresh process (multiprocessing 'spawn', same torch thread count), so
     no allocator cache of earlier work hides the cost; the result is the rise of its resident set
     (peak during the call minus resident size just before it). `build` must therefore be picklable:
-    a module-level function or a functools.partial of one.
+    a module-level function or a functools.partial of one. The call is the first in that process, so
+    it also pays one-time library set-up (thread pools, kernel caches: about 15 MiB with torch 2.13).
     CUDA: in this process, torch.cuda.max_memory_allocated during the call minus the allocation
     before it (tensors only, not the allocator's cache or the CUDA context).
     """
