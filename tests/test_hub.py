@@ -13,6 +13,8 @@ from worldjepa.hub import (
 )
 from worldjepa.models import Encoder, Predictor, create_model
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def tiny_models(seed=0):
     torch.manual_seed(seed)

@@ -4,6 +4,8 @@ import torch
 from worldjepa.errors import ConfigError, ShapeError
 from worldjepa.models import create_model
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def image_encoder(**overrides):
     torch.manual_seed(0)

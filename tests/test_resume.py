@@ -10,14 +10,15 @@ import pytest
 import yaml
 
 from worldjepa.config import to_dict
+from worldjepa.errors import CheckpointError
 from worldjepa.train import Trainer, pretrain
 from worldjepa.train.metrics import read_metrics
 from worldjepa.train.state import latest_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-# Trains in a child process with one thread; each step sleeps first, so the parent can kill it mid-run
-# (sleeping changes no numbers).
+# Trains in a child process with one thread. Steps from 4 on sleep first (which changes no numbers), so
+# the parent, polling for checkpoint 4, kills it long before its end even on a busy machine.
 CHILD = """
 import sys, time
 import torch
@@ -25,7 +26,7 @@ torch.set_num_threads(1)
 from worldjepa.train import Trainer, load_pretrain_config, pretrain
 set_schedules = Trainer.set_schedules
 def slow_set_schedules(self, step):
-    time.sleep(0.25)
+    time.sleep(0.05 if step < 4 else 1.0)
     return set_schedules(self, step)
 Trainer.set_schedules = slow_set_schedules
 pretrain(load_pretrain_config(sys.argv[1]))
@@ -112,3 +113,22 @@ def test_resume_after_a_crash_in_process(tiny_config, monkeypatch, recipe, overr
     trainer.fit()
     assert metric(run_dir) == metric(reference)
     assert metric(run_dir, "regularizer") == metric(reference, "regularizer")
+
+
+@pytest.mark.parametrize("damaged", ["train_state.safetensors", "train_state.json"])
+def test_resume_from_a_corrupt_checkpoint_is_a_checkpoint_error(tiny_config, damaged):
+    config = tiny_config(steps=2)
+    pretrain(config)
+    path = latest_checkpoint(config.run.out_dir) / damaged
+    path.write_bytes(path.read_bytes()[:20])
+    with pytest.raises(CheckpointError, match="Cannot resume"):
+        pretrain(config, resume=True)
+
+
+def test_resume_with_another_architecture_is_a_checkpoint_error(tiny_config):
+    sigreg = ["objective.regularizer=sigreg", "objective.sigreg_slices=16"]
+    pretrain(tiny_config(*sigreg, steps=2))
+    with pytest.raises(CheckpointError, match="target_encoder"):
+        pretrain(tiny_config(steps=4), resume=True)  # EMA needs a target encoder the file lacks
+    with pytest.raises(CheckpointError, match="missing keys"):
+        pretrain(tiny_config(*sigreg, "model.encoder_overrides.depth=2", steps=4), resume=True)

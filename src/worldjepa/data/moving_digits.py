@@ -137,6 +137,7 @@ def load_moving_digits(
     augment: bool = False,
     seed: int = 0,
     clips_per_video: int = 1,
+    cache: bool = True,
 ) -> VideoDataset:
     """A VideoDataset over a set made by `generate_moving_digits`, with labels "digit" and "direction".
 
@@ -155,5 +156,5 @@ def load_moving_digits(
         else VideoTransform(crop_size, preserve_border=True)
     )
     return VideoDataset(
-        root, frames_per_clip, frame_step, transform, seed=seed, clips_per_video=clips_per_video
+        root, frames_per_clip, frame_step, transform, seed=seed, clips_per_video=clips_per_video, cache=cache
     )

@@ -66,6 +66,9 @@ class VideoDataset(torch.utils.data.Dataset):
     readable video (i + clips_per_video, wrapping) is returned in its place. With DataLoader
     workers each worker keeps its own `skipped`, so counts seen in the main process are partial.
     When no file can be read, DataError.
+
+    `cache=True` keeps every decoded video in memory (uint8) after its first read: for small sets
+    (the built-in ones, probes that read a set several times) it removes decoding from the loop.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class VideoDataset(torch.utils.data.Dataset):
         labels: dict[str, dict] | None = None,
         seed: int = 0,
         clips_per_video: int = 1,
+        cache: bool = False,
     ):
         if frames_per_clip < 1 or frame_step < 1 or clips_per_video < 1:
             raise DataError(
@@ -90,6 +94,7 @@ class VideoDataset(torch.utils.data.Dataset):
         self.seed = seed
         self.clips_per_video = clips_per_video
         self.epoch = 0
+        self.cache: dict[Path, np.ndarray] | None = {} if cache else None
         self.skipped: dict[str, str] = {}
         self.classes: list[str] = []
         self.labels = self._labels(labels)
@@ -170,8 +175,14 @@ class VideoDataset(torch.utils.data.Dataset):
 
     def _load(self, index: int, path: Path) -> dict:
         rng = np.random.default_rng((self.seed, index, self.epoch))
-        indices = sample_clip(count_frames(path), self.frames_per_clip, self.frame_step, rng)
-        frames, _ = read_video(path, indices)
+        if self.cache is None:
+            indices = sample_clip(count_frames(path), self.frames_per_clip, self.frame_step, rng)
+            frames, _ = read_video(path, indices)
+        else:
+            if path not in self.cache:
+                self.cache[path] = read_video(path)[0]
+            indices = sample_clip(len(self.cache[path]), self.frames_per_clip, self.frame_step, rng)
+            frames = self.cache[path][indices]
         if self.transform is None:
             video = torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 255.0
         elif self._transform_takes_generator:

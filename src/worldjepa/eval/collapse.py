@@ -18,13 +18,19 @@ def _check_embeddings(x: Tensor, min_rows: int) -> None:
 
 
 @torch.no_grad()
-def effective_rank(x: Tensor, eps: float = 1e-7) -> float:
+def effective_rank(x: Tensor, eps: float = 1e-7, center: bool = True) -> float:
     """RankMe (Garrido et al., 2023): exp of the entropy of the L1-normalised singular values of x [N, D].
 
-    Ranges from ~1 (all rows on one line) to min(N, D) (a flat spectrum).
+    Ranges from ~1 (all rows on one line) to min(N, D) (a flat spectrum). By default the rows are
+    centred first, so a mean embedding shared by every input (large for LayerNorm-ed ViT features
+    of mostly-empty scenes) does not count as one dominant direction; `center=False` is RankMe as
+    published.
     """
     _check_embeddings(x, min_rows=1)
-    singular = torch.linalg.svdvals(x.double())
+    x = x.double()
+    if center:
+        x = x - x.mean(0, keepdim=True)
+    singular = torch.linalg.svdvals(x)
     p = singular / singular.sum().clamp_min(eps) + eps
     return float(torch.exp(-(p * p.log()).sum()))
 
