@@ -13,10 +13,13 @@ from worldjepa.train import load_pretrain_config, pretrain
 from worldjepa.train.metrics import read_metrics
 
 WORLD = 2
+SIGREG = ["objective.regularizer=sigreg", "objective.sigreg_slices=16"]
 RECIPES = {
     "ema": [],
     # Every token is kept (4 clips x 32 tokens < 10_000), so each rank's SIGReg sees all of its tokens.
-    "sigreg": ["objective.regularizer=sigreg", "objective.sigreg_slices=16", "objective.sigreg_tokens=10000"],
+    "sigreg": [*SIGREG, "objective.sigreg_tokens=10000"],
+    # One mean-pooled embedding per clip.
+    "sigreg_pooled": [*SIGREG, "objective.sigreg_tokens=0"],
 }
 
 
@@ -46,17 +49,17 @@ def _train_rank(rank: int, configs: list, port: int) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, data_root):
-    """{recipe: (one-process run dir, two-process run dir)}, both recipes trained in one spawn."""
+    """{recipe: (one-process run dir, two-process run dir)}; every recipe trains in one spawn."""
     root = tmp_path_factory.mktemp("ddp")
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         pairs, ddp_configs = {}, []
         for name, extra in RECIPES.items():
-            pairs[name] = single_dir, ddp_dir = root / f"{name}_1", root / f"{name}_2"
+            pairs[name] = (root / f"{name}_1", root / f"{name}_2")
             single, ddp = (
                 load_pretrain_config(None, [*tiny_overrides(folder, data_root, steps=3), *extra])
-                for folder in (single_dir, ddp_dir)
+                for folder in pairs[name]
             )
             pretrain(single)
             ddp_configs.append(ddp)

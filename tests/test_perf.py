@@ -67,8 +67,10 @@ def test_training_step_flops_convention():
     ctx = encoder_flops(enc, 4, kept_tokens=8)
     full = encoder_flops(enc, 4)
     head = predictor_flops(pred, 4, 8, 16)
-    assert training_step_flops(enc, pred, 4, 8, 16) == 3 * (ctx + head) + full
-    assert training_step_flops(enc, pred, 4, 8, 16, target_backward=True) == 3 * (ctx + head + full)
+    assert training_step_flops(enc, pred, 4, [(8, [16])]) == 3 * (ctx + head) + full
+    assert training_step_flops(enc, pred, 4, [(8, [16])], target_backward=True) == 3 * (ctx + head + full)
+    two = training_step_flops(enc, pred, 4, [(8, [16, 16]), (8, [16])])
+    assert two == 3 * (2 * ctx + 3 * head) + full
 
 
 @pytest.mark.parametrize(

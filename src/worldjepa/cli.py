@@ -43,7 +43,6 @@ def user_errors(command):
     return wrapper
 
 
-
 @app.command()
 @user_errors
 def pretrain(
@@ -242,8 +241,16 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo's outputs.")] = Path("runs/demo"),
 ):
     """A small end-to-end run on CPU: pretrain, probe and plot on the built-in data."""
+    from worldjepa.cli_tables import comparison_table
     from worldjepa.demo import run_demo
 
-    result = run_demo(seed=seed, out_dir=out)
-    if result is not None:
-        Console().print(result)
+    report = run_demo(seed=seed, out_dir=out)
+    console = Console()
+    console.print(comparison_table(report))
+    console.print(
+        f"effective rank {report['effective_rank']:.1f} of width {report['width']}; "
+        f"trained {report['training']['steps']} steps at {report['training']['samples_per_s']:.0f} "
+        f"samples/s in {report['training']['seconds']:.0f} s"
+    )
+    for name, path in report["files"].items():
+        console.print(f"{name}: {path}")

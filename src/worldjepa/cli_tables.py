@@ -51,6 +51,22 @@ def probe_table(rows: list[tuple[str, str, str, str]]) -> Table:
     return table
 
 
+def comparison_table(report: dict[str, Any]) -> Table:
+    """Probe accuracy (%) per label and probe: trained encoder, random weights, raw pixels."""
+    table = Table(title="probe accuracy % (test split)", box=box.SIMPLE_HEAD, pad_edge=False)
+    sources = [
+        (k, n)
+        for k, n in (("probes", "trained"), ("random_init", "random init"), ("pixels", "pixels"))
+        if k in report
+    ]
+    for name in ("label", "probe", *(n for _, n in sources)):
+        table.add_column(name, justify="left" if name in ("label", "probe") else "right")
+    for label, scores in report["probes"].items():
+        for kind in scores:
+            table.add_row(label, kind, *(f"{100 * report[k][label][kind]:.1f}" for k, _ in sources))
+    return table
+
+
 def models_table(models: dict[str, Any], parameters: dict[str, int] | None) -> Table:
     """The `models` section of a model folder's config.json, with parameter counts when known."""
     table = Table(title="models", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)

@@ -12,7 +12,7 @@ import multiprocessing
 import resource
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -113,23 +113,26 @@ def training_step_flops(
     encoder: EncoderConfig,
     predictor: PredictorConfig,
     batch: int,
-    n_context: int,
-    n_target: int,
+    pairs: Sequence[tuple[int, Sequence[int]]],
     num_frames: int | None = None,
     img_size: int | None = None,
     target_backward: bool = False,
 ) -> float:
-    """Approximate flops of one JEPA training step with one context/target mask pair.
+    """Approximate flops of one JEPA training step.
 
+    `pairs`: one (context token count, [target token count, ...]) per mask pair, as the trainer
+    runs them: each context is encoded once and the predictor runs once per target.
     Convention: backward costs about 2x forward (gradients of activations and of weights), so a
-    trained module costs 3x its forward. The context encoder (on `n_context` kept tokens) and the
-    predictor are trained; the target encoder sees every token and runs forward only (EMA), or
-    is trained too when `target_backward` (SIGReg, where targets come from the same encoder).
+    trained module costs 3x its forward. The context encoder and the predictor are trained; the
+    target encoder sees every token and runs forward only (EMA), or is trained too when
+    `target_backward` (SIGReg, where targets come from the same encoder).
     """
-    context = encoder_flops(encoder, batch, num_frames, img_size, kept_tokens=n_context)
     target = encoder_flops(encoder, batch, num_frames, img_size)
-    pred = predictor_flops(predictor, batch, n_context, n_target)
-    return 3 * (context + pred) + (3 if target_backward else 1) * target
+    trained = 0.0
+    for n_context, n_targets in pairs:
+        trained += encoder_flops(encoder, batch, num_frames, img_size, kept_tokens=n_context)
+        trained += sum(predictor_flops(predictor, batch, n_context, n) for n in n_targets)
+    return 3 * trained + (3 if target_backward else 1) * target
 
 
 def time_forward(fn: Callable[[], object], warmup: int = 1, repeats: int = 3) -> dict[str, float]:

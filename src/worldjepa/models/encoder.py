@@ -54,11 +54,10 @@ class Encoder(nn.Module):
         grid = self.grid(x.shape)
         tokens = self.patch_embed(x)
         ids = all_ids(grid, x.device) if keep is None else self.check_keep(keep, tokens.shape[:2])
-        if self.rope is None:
-            pos = sincos_pos_embed(self.embed_dim, grid).to(tokens)
-            tokens = tokens + (pos if keep is None else pos[ids])
         if keep is not None:
             tokens = torch.gather(tokens, 1, ids.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))
+        if self.rope is None:
+            tokens = tokens + sincos_pos_embed(self.embed_dim, grid).to(tokens)[ids]
         rope = self.rope(token_positions(ids, grid).to(tokens.dtype)) if self.rope is not None else None
         for block in self.blocks:
             if self.config.activation_checkpointing and self.training:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ class ObjectiveSection:
     ema_end: float = 1.0
     sigreg_weight: float = 0.05
     sigreg_slices: int = 256
-    sigreg_tokens: int = 2048
+    sigreg_tokens: int = 0  # 0: SIGReg on one mean-pooled embedding per clip; K > 0: on K tokens
 
 
 @dataclass
@@ -98,6 +99,10 @@ class PretrainConfig:
                 raise ConfigError(f"{key} = '{value}' is not one of {allowed}.")
         if self.optim.steps < 1 or self.data.batch_size < 1:
             raise ConfigError("optim.steps and data.batch_size must be at least 1.")
+        for key in ("lr", "start_lr", "final_lr", "weight_decay", "final_weight_decay"):
+            value = getattr(self.optim, key)
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"optim.{key} = {value} must be a finite number >= 0.")
 
 
 def load_pretrain_config(

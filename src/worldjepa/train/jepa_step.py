@@ -35,11 +35,18 @@ class JEPA(nn.Module):
         loss_kind: str = "l1",
         sigreg: nn.Module | None = None,
         sigreg_weight: float = 0.0,
-        sigreg_tokens: int = 2048,
+        sigreg_tokens: int = 0,
     ):
         super().__init__()
         self.encoder, self.predictor, self.sigreg = encoder, predictor, sigreg
         self.loss_kind, self.sigreg_weight, self.sigreg_tokens = loss_kind, sigreg_weight, sigreg_tokens
+
+    def sigreg_samples(self, targets: Tensor, step: int) -> Tensor:
+        """What SIGReg sees: one mean-pooled embedding per clip [B, D] (sigreg_tokens = 0), or a
+        fixed-seed subset of `sigreg_tokens` individual tokens [K, D]."""
+        if self.sigreg_tokens <= 0:
+            return targets.mean(1)
+        return subsample_tokens(targets, self.sigreg_tokens, step)
 
     def forward(
         self,
@@ -62,7 +69,7 @@ class JEPA(nn.Module):
             regularizer = prediction.new_zeros(())
             loss = prediction
         else:
-            regularizer = self.sigreg(subsample_tokens(targets, self.sigreg_tokens, step), step=step)
+            regularizer = self.sigreg(self.sigreg_samples(targets, step), step=step)
             loss = (1 - self.sigreg_weight) * prediction + self.sigreg_weight * regularizer
         return StepOutput(loss, prediction.detach(), regularizer.detach(), targets.detach())
 

@@ -110,7 +110,8 @@ class Trainer:
         self.ddp_model = self.model
         if self.world.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.ddp_model = DistributedDataParallel(self.model, device_ids=ids)
+            # Only one of the predictor's mask tokens is used per step: DDP must not wait for the others.
+            self.ddp_model = DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=True)
 
     # -- construction ------------------------------------------------------------------------
     def build_models(self, is_video: bool):
@@ -269,8 +270,8 @@ class Trainer:
                     row = {
                         "step": done,
                         "loss": loss_value,
-                        "prediction_loss": float(out.prediction_loss),
-                        "regularizer": float(out.regularizer),
+                        "prediction_loss": float(all_reduce_mean(out.prediction_loss, self.world)),
+                        "regularizer": float(all_reduce_mean(out.regularizer, self.world)),
                         "lr": lr,
                         "weight_decay": wd,
                         "momentum": momentum,
