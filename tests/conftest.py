@@ -49,7 +49,7 @@ def tiny_config(tmp_path, data_root):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def one_thread():
     """One torch thread for the test (restored after): CPU numerics then match a subprocess run with
     OMP_NUM_THREADS=1, and tiny models run faster on a busy shared CPU."""

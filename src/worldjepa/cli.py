@@ -239,12 +239,15 @@ def presets():
 def demo(
     seed: Annotated[int, SEED] = 0,
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo's outputs.")] = Path("runs/demo"),
+    config: Annotated[Path, typer.Option("--config", help="Pretraining recipe (YAML).")] = Path(
+        "configs/vjepa_moving_digits_ema.yaml"
+    ),
 ):
     """A small end-to-end run on CPU: pretrain, probe and plot on the built-in data."""
     from worldjepa.cli_tables import comparison_table
     from worldjepa.demo import run_demo
 
-    report = run_demo(seed=seed, out_dir=out)
+    report = run_demo(seed=seed, out_dir=out, config=config)
     console = Console()
     console.print(comparison_table(report))
     console.print(

@@ -247,3 +247,46 @@ def _collate(mask: Tensor, generator: torch.Generator) -> Tensor:
     k = int(mask.sum(1).min())
     score = torch.rand(mask.shape, generator=generator).masked_fill_(~mask, 2.0)
     return score.argsort(dim=1)[:, :k].sort(dim=1).values
+
+
+class FutureMasks:
+    """Predict the future: the context is every token of the first frames, the target every later one.
+
+    `context_fraction` of the T time steps (at least 1, at most T - 1) are context. One MaskPair,
+    identical for every sample. This is the prediction a world model makes (and the one physical
+    surprise measures); mixed with tube masks it makes pretraining attend to motion.
+    """
+
+    def __init__(self, grid: tuple[int, int, int], context_fraction: float = 0.5):
+        self.grid = _check_grid(grid, 3)
+        if self.grid[0] < 2:
+            raise ConfigError(f"Future masks need at least 2 time steps in the token grid, got {self.grid}.")
+        _check_fraction("context_fraction", (context_fraction, context_fraction))
+        frames = self.grid[0]
+        self.context_frames = min(max(1, round(frames * context_fraction)), frames - 1)
+
+    @property
+    def total_tokens(self) -> int:
+        return math.prod(self.grid)
+
+    def __call__(self, batch_size: int, generator: torch.Generator) -> list[MaskPair]:
+        _check_batch(batch_size)
+        cut = self.context_frames * self.grid[1] * self.grid[2]
+        ids = torch.arange(self.total_tokens).expand(batch_size, -1)
+        return [MaskPair(context=ids[:, :cut].clone(), targets=[ids[:, cut:].clone()])]
+
+
+class CombinedMasks:
+    """The pairs of several generators, one after the other (e.g. tube masks + future masks)."""
+
+    def __init__(self, generators: Sequence):
+        if not generators:
+            raise ConfigError("CombinedMasks needs at least one mask generator.")
+        self.generators = tuple(generators)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.generators[0].total_tokens
+
+    def __call__(self, batch_size: int, generator: torch.Generator) -> list[MaskPair]:
+        return [pair for g in self.generators for pair in g(batch_size, generator)]

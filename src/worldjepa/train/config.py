@@ -22,7 +22,11 @@ class ModelSection:
 
 @dataclass
 class MaskSection:
-    """kind: tube (V-JEPA 2, video) | multiblock (I-JEPA, images)."""
+    """kind: tube (V-JEPA 2, video) | multiblock (I-JEPA, images).
+
+    `future`: add a pair whose context is the first `future_context` of the clip's time steps
+    and whose target is the rest (video only).
+    """
 
     kind: str = "tube"
     num_targets: int = 4
@@ -33,6 +37,8 @@ class MaskSection:
     small_scale: float = 0.15
     large_blocks: int = 2
     large_scale: float = 0.7
+    future: bool = False
+    future_context: float = 0.5
 
 
 @dataclass

@@ -41,12 +41,13 @@ class JEPA(nn.Module):
         self.encoder, self.predictor, self.sigreg = encoder, predictor, sigreg
         self.loss_kind, self.sigreg_weight, self.sigreg_tokens = loss_kind, sigreg_weight, sigreg_tokens
 
-    def sigreg_samples(self, targets: Tensor, step: int) -> Tensor:
-        """What SIGReg sees: one mean-pooled embedding per clip [B, D] (sigreg_tokens = 0), or a
-        fixed-seed subset of `sigreg_tokens` individual tokens [K, D]."""
+    def sigreg_samples(self, embeddings: Tensor, step: int) -> Tensor:
+        """What SIGReg sees, from the encoder's tokens [B, N, D] before target normalisation (so the
+        final LayerNorm's gain can set their scale): one mean-pooled embedding per clip [B, D]
+        (sigreg_tokens = 0), or a fixed-seed subset of `sigreg_tokens` single tokens [K, D]."""
         if self.sigreg_tokens <= 0:
-            return targets.mean(1)
-        return subsample_tokens(targets, self.sigreg_tokens, step)
+            return embeddings.mean(1)
+        return subsample_tokens(embeddings, self.sigreg_tokens, step)
 
     def forward(
         self,
@@ -56,8 +57,10 @@ class JEPA(nn.Module):
         targets: Tensor | None = None,
         step: int = 0,
     ) -> StepOutput:
+        embeddings = None
         if targets is None:
-            targets = normalize_targets(self.encoder(x))
+            embeddings = self.encoder(x)
+            targets = normalize_targets(embeddings)
         losses = []
         for pair in masks:
             context = self.encoder(x, keep=pair.context)
@@ -69,7 +72,7 @@ class JEPA(nn.Module):
             regularizer = prediction.new_zeros(())
             loss = prediction
         else:
-            regularizer = self.sigreg(self.sigreg_samples(targets, step), step=step)
+            regularizer = self.sigreg(self.sigreg_samples(embeddings, step), step=step)
             loss = (1 - self.sigreg_weight) * prediction + self.sigreg_weight * regularizer
         return StepOutput(loss, prediction.detach(), regularizer.detach(), targets.detach())
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import torch
 
-from worldjepa.objectives import MaskPair, MultiBlockMasks, TubeMasks, TubeSpec
+from worldjepa.errors import ConfigError
+from worldjepa.objectives import CombinedMasks, FutureMasks, MaskPair, MultiBlockMasks, TubeMasks, TubeSpec
 from worldjepa.train.config import MaskSection
 from worldjepa.train.distributed import World
 
 
 def build_mask_generator(section: MaskSection, grid: tuple[int, int, int]):
-    """Tube masks (V-JEPA 2) over (T, H, W) or multi-block masks (I-JEPA) over (H, W)."""
+    """Tube masks (V-JEPA 2) over (T, H, W) or multi-block masks (I-JEPA) over (H, W), plus
+    future-prediction masks when `section.future`."""
     if section.kind == "multiblock":
         return MultiBlockMasks(
             grid[1:],
@@ -19,11 +21,19 @@ def build_mask_generator(section: MaskSection, grid: tuple[int, int, int]):
             target_aspect=section.target_aspect,
             context_scale=section.context_scale,
         )
-    specs = (
-        TubeSpec(section.small_blocks, (section.small_scale, section.small_scale)),
-        TubeSpec(section.large_blocks, (section.large_scale, section.large_scale)),
-    )
-    return TubeMasks(grid, specs=[s for s in specs if s.num_blocks > 0])
+    generators = [
+        TubeMasks(grid, specs=[TubeSpec(n, (scale, scale))])
+        for n, scale in (
+            (section.small_blocks, section.small_scale),
+            (section.large_blocks, section.large_scale),
+        )
+        if n > 0
+    ]
+    if section.future:
+        generators.append(FutureMasks(grid, section.future_context))
+    if not generators:
+        raise ConfigError("The masks section gives no mask: set small_blocks, large_blocks or future.")
+    return generators[0] if len(generators) == 1 else CombinedMasks(generators)
 
 
 def masks_for_rank(masks: list[MaskPair], world: World, device: torch.device) -> list[MaskPair]:

@@ -1,0 +1,127 @@
+"""Pretrain V-JEPA on moving digits on CPU for a fixed budget, then probe the frozen encoder.
+
+For each recipe (EMA target encoder; SIGReg without one) prints, as one JSON object on stdout:
+probe accuracy for digit and motion direction (trained encoder, the same architecture with
+random weights, raw pixels), effective rank, training samples/s, and the fraction of this
+machine's measured fp32 matmul peak that training reaches (model FLOPs per step / step time / peak).
+Plots go to --out. Usage: python benchmarks/pretrain_probe.py [--seed 0] [--out runs/bench_pretrain]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from worldjepa.eval.probe_report import probe_checkpoint
+from worldjepa.models import create_model
+from worldjepa.perf import measure_matmul_peak, training_step_flops
+from worldjepa.train import load_pretrain_config, pretrain
+from worldjepa.train.masking import build_mask_generator
+from worldjepa.train.metrics import read_metrics
+from worldjepa.viz import plot_probe_report, plot_training_curves
+
+RECIPES = {
+    "ema": "configs/vjepa_moving_digits_ema.yaml",
+    "sigreg": "configs/vjepa_moving_digits_sigreg.yaml",
+}
+
+
+def step_flops(config) -> float:
+    """Analytic FLOPs of one training step of `config` (masks sampled once, as the trainer does)."""
+    encoder = create_model(
+        config.model.encoder,
+        img_size=config.data.crop_size,
+        num_frames=config.data.frames_per_clip,
+        **config.model.encoder_overrides,
+    )
+    e = encoder.config
+    predictor = create_model(
+        config.model.predictor,
+        embed_dim=e.embed_dim,
+        img_size=e.img_size,
+        patch_size=e.patch_size,
+        num_frames=e.num_frames,
+        tubelet_size=e.tubelet_size,
+        **config.model.predictor_overrides,
+    )
+    masks = build_mask_generator(config.masks, e.grid)(
+        config.data.batch_size, torch.Generator().manual_seed(0)
+    )
+    pairs = [(p.context.shape[1], [t.shape[1] for t in p.targets]) for p in masks]
+    return training_step_flops(
+        e,
+        predictor.config,
+        config.data.batch_size,
+        pairs,
+        target_backward=config.objective.regularizer == "sigreg",
+    )
+
+
+def run_recipe(name: str, path: str, seed: int, out: Path, peak: float) -> dict:
+    config = load_pretrain_config(
+        path, [f"run.out_dir={out / name}", f"run.seed={seed}", "run.progress=false"]
+    )
+    result = pretrain(config, resume=True)
+    report = probe_checkpoint(
+        result.model_dir, data=config.data, kinds=("linear", "attentive"), baselines=True, seed=seed
+    )
+    plot_probe_report(report, out / f"{name}_probes.png", f"V-JEPA ({name}) on moving digits")
+    plot_training_curves(read_metrics(result.run_dir), out / f"{name}_training.png", f"V-JEPA ({name})")
+    flops = step_flops(config)
+    step_seconds = config.data.batch_size / result.samples_per_s
+    return {
+        "recipe": path,
+        "steps": result.steps,
+        "train_seconds": round(result.seconds, 1),
+        "samples_per_s": round(result.samples_per_s, 1),
+        "gflop_per_step": round(flops / 1e9, 3),
+        "fraction_of_matmul_peak": round(flops / step_seconds / peak, 3),
+        "width": report["width"],
+        "effective_rank": round(report["effective_rank"], 1),
+        "effective_rank_fraction": round(report["effective_rank"] / report["width"], 3),
+        "random_init_effective_rank": round(report["random_init_stats"]["effective_rank"], 1),
+        "accuracy": {
+            src: report[key]
+            for src, key in (("trained", "probes"), ("random_init", "random_init"), ("pixels", "pixels"))
+        },
+        "direction_attentive_gain_over_random": round(
+            report["probes"]["direction"]["attentive"] - report["random_init"]["direction"]["attentive"], 3
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("runs/bench_pretrain"))
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    args = parser.parse_args()
+    started = time.time()
+    peak = measure_matmul_peak()
+    results = {name: run_recipe(name, RECIPES[name], args.seed, args.out, peak) for name in args.recipes}
+    print(
+        json.dumps(
+            {
+                "machine": {
+                    "cores": torch.get_num_threads(),
+                    "torch": torch.__version__,
+                    "python": platform.python_version(),
+                    "matmul_peak_gflops": round(peak / 1e9, 1),
+                },
+                "seed": args.seed,
+                "results": results,
+                "wall_seconds": round(time.time() - started, 1),
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
