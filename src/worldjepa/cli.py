@@ -257,3 +257,7 @@ def demo(
     )
     for name, path in report["files"].items():
         console.print(f"{name}: {path}")
+
+
+if __name__ == "__main__":
+    app()
