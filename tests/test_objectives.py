@@ -154,3 +154,23 @@ def test_vicreg_variance_and_covariance():
     assert covariance_loss(x).item() == pytest.approx(2 * (4 / 3) ** 2 / 2)
     with pytest.raises(ShapeError):
         variance_loss(torch.randn(1, 4))
+
+
+def test_center_and_scale_fixes_mean_and_total_variance():
+    from worldjepa.objectives.sigreg import center_and_scale
+
+    z = 5.0 + 1e-3 * torch.randn(64, 16, generator=torch.Generator().manual_seed(0))
+    out = center_and_scale(z)
+    assert out.mean(0).abs().max() < 1e-3  # float32 cancellation of the offset 5, scaled up 1000x
+    assert torch.isclose(out.square().mean(), torch.tensor(1.0), atol=1e-4)
+
+
+def test_sigreg_escapes_a_nearly_collapsed_start_after_center_and_scale():
+    """A near-constant batch gives SIGReg almost no gradient; centred and scaled it does."""
+    from worldjepa.objectives.sigreg import center_and_scale
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(128, 8, generator=g)
+    w = (torch.randn(8, 8, generator=g) * 1e-3).requires_grad_()
+    SIGReg(num_slices=64)(center_and_scale(x @ w + 1.0)).backward()
+    assert w.grad.abs().max() > 1e-2

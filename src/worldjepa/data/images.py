@@ -46,8 +46,9 @@ def digit_images(size: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    pixels = torch.from_numpy(digits.images * (255.0 / 16.0)).float().unsqueeze(1)
-    images = resize(pixels, size, size).squeeze(1).to(torch.uint8).numpy()
+    # float64 and rounding: the result must not depend on the number of torch threads
+    pixels = torch.from_numpy(digits.images * (255.0 / 16.0)).unsqueeze(1)
+    images = resize(pixels, size, size).squeeze(1).round().clamp(0, 255).to(torch.uint8).numpy()
     return images, digits.target.astype(np.int64)
 
 

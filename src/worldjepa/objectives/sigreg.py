@@ -69,3 +69,24 @@ class SIGReg(nn.Module):
             cos_mean, sin_mean = sums / count
             err = (cos_mean - self.phi).square() + sin_mean.square()  # [S, K]
             return (err @ self.weights * count).mean()
+
+
+def center_and_scale(z: Tensor, eps: float = 1e-12) -> Tensor:
+    """z [N, D] minus its batch mean, divided by its root mean per-dimension variance.
+
+    What SIGReg then sees has zero mean and total variance D whatever the encoder's scale, so its
+    gradient does not vanish when the embeddings start nearly collapsed (a near-constant batch has
+    a flat Epps-Pulley landscape); shape (rank, anisotropy, non-Gaussianity) is still penalised,
+    as LeJEPA's batch-normalised projector does. Batch statistics are global under torch.distributed.
+    """
+    z = z.float()
+    count = torch.tensor(float(z.shape[0]), device=z.device)
+    sums = z.sum(0)
+    if dist.is_available() and dist.is_initialized():
+        sums = dist_fn.all_reduce(sums)
+        dist.all_reduce(count)
+    centered = z - sums / count
+    squares = centered.square().sum(0)
+    if dist.is_available() and dist.is_initialized():
+        squares = dist_fn.all_reduce(squares)
+    return centered / (squares.mean() / count + eps).sqrt()

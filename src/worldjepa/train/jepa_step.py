@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from worldjepa.objectives import MaskPair, gather_tokens, jepa_loss, normalize_targets
+from worldjepa.objectives.sigreg import center_and_scale
 
 
 @dataclass
@@ -23,9 +24,9 @@ class JEPA(nn.Module):
 
     forward(x [B, C, (T,) H, W], masks, grid, targets=None) -> StepOutput. With `targets` given
     (layer-normed tokens of an EMA target encoder, no gradient) they are the regression targets.
-    Without (SIGReg), the encoder also encodes the full input, gradients flow through both
-    branches, and SIGReg on the target tokens keeps them from collapsing:
-    loss = (1 - w) * prediction + w * SIGReg, as LeJEPA combines them.
+    Without (SIGReg), the same encoder also encodes the full input (targets get no gradient from
+    the prediction loss unless `target_grad`), and SIGReg on its embeddings keeps them from
+    collapsing: loss = (1 - w) * prediction + w * SIGReg, as LeJEPA combines them.
     """
 
     def __init__(
@@ -36,18 +37,20 @@ class JEPA(nn.Module):
         sigreg: nn.Module | None = None,
         sigreg_weight: float = 0.0,
         sigreg_tokens: int = 0,
+        target_grad: bool = False,
     ):
         super().__init__()
         self.encoder, self.predictor, self.sigreg = encoder, predictor, sigreg
         self.loss_kind, self.sigreg_weight, self.sigreg_tokens = loss_kind, sigreg_weight, sigreg_tokens
+        self.target_grad = target_grad
 
     def sigreg_samples(self, embeddings: Tensor, step: int) -> Tensor:
-        """What SIGReg sees, from the encoder's tokens [B, N, D] before target normalisation (so the
-        final LayerNorm's gain can set their scale): one mean-pooled embedding per clip [B, D]
-        (sigreg_tokens = 0), or a fixed-seed subset of `sigreg_tokens` single tokens [K, D]."""
+        """What SIGReg sees: one mean-pooled embedding per clip [B, D] (sigreg_tokens = 0), or a
+        fixed-seed subset of `sigreg_tokens` single tokens [K, D]; centred and scaled over the
+        (global) batch, see `center_and_scale`."""
         if self.sigreg_tokens <= 0:
-            return embeddings.mean(1)
-        return subsample_tokens(embeddings, self.sigreg_tokens, step)
+            return center_and_scale(embeddings.mean(1))
+        return center_and_scale(subsample_tokens(embeddings, self.sigreg_tokens, step))
 
     def forward(
         self,
@@ -60,7 +63,7 @@ class JEPA(nn.Module):
         embeddings = None
         if targets is None:
             embeddings = self.encoder(x)
-            targets = normalize_targets(embeddings)
+            targets = normalize_targets(embeddings if self.target_grad else embeddings.detach())
         losses = []
         for pair in masks:
             context = self.encoder(x, keep=pair.context)

@@ -102,6 +102,7 @@ class Trainer:
             sigreg,
             c.objective.sigreg_weight,
             c.objective.sigreg_tokens,
+            c.objective.sigreg_target_grad,
         ).to(self.device)
         if self.ema is not None:
             self.ema.target.to(self.device)
