@@ -49,7 +49,7 @@ class ObjectiveSection:
     regularizer: str = "ema"
     ema_start: float = 0.996
     ema_end: float = 1.0
-    sigreg_weight: float = 0.05
+    sigreg_weight: float = 0.1
     sigreg_slices: int = 256
     sigreg_target_grad: bool = False  # SIGReg: let the prediction loss flow into the target branch
     sigreg_tokens: int = 0  # 0: SIGReg on one mean-pooled embedding per clip; K > 0: on K tokens
