@@ -17,6 +17,9 @@ from worldjepa.eval.probe_suite import PROBE_KINDS, run_probes
 from worldjepa.hub.model_files import load_encoder, read_model_config
 from worldjepa.models.presets import build_model
 
+# Probe training long enough to converge on a few thousand clips (20 epochs at 1e-3 underfits).
+ATTENTIVE_DEFAULTS = {"epochs": 60, "lr": 3e-3}
+
 
 def label_keys_of(dataset) -> list[str]:
     """Integer label keys of a dataset's items (everything but the input, path and frame indices)."""
@@ -62,7 +65,13 @@ def probe_encoder(
             train = extract_features(model, loader_of(train_set), key, labels, device, progress=progress)
             test = extract_features(model, loader_of(test_set), key, labels, device, progress=progress)
         scores = run_probes(
-            train[0], train[1], test[0], test[1], kinds, seed=seed, attentive_kwargs=attentive_kwargs
+            train[0],
+            train[1],
+            test[0],
+            test[1],
+            kinds,
+            seed=seed,
+            attentive_kwargs={**ATTENTIVE_DEFAULTS, **(attentive_kwargs or {})},
         )
         pooled = test[0].mean(1)
         return scores, {
