@@ -16,47 +16,7 @@ from torch import Tensor, nn
 
 from worldjepa.errors import ConfigError
 from worldjepa.eval.features import check_probe_data, resolve_num_classes
-
-
-class _MLP(nn.Module):
-    def __init__(self, dim: int, hidden_dim: int):
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden_dim)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden_dim, dim)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class _SelfAttention(nn.Module):
-    def __init__(self, dim: int, num_heads: int, qkv_bias: bool):
-        super().__init__()
-        self.num_heads = num_heads
-        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """[B, N, D] -> [B, N, D]."""
-        b, n, d = x.shape
-        q, k, v = self.qkv(x).reshape(b, n, 3, self.num_heads, d // self.num_heads).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(q, k, v)  # [B, heads, N, D / heads]
-        return self.proj(out.transpose(1, 2).reshape(b, n, d))
-
-
-class _Block(nn.Module):
-    """Pre-norm self-attention transformer block."""
-
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float, qkv_bias: bool, eps: float):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=eps)
-        self.attn = _SelfAttention(dim, num_heads, qkv_bias)
-        self.norm2 = nn.LayerNorm(dim, eps=eps)
-        self.mlp = _MLP(dim, int(dim * mlp_ratio))
-
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+from worldjepa.nn import MLP, Block
 
 
 class _CrossAttention(nn.Module):
@@ -85,7 +45,7 @@ class _CrossAttentionBlock(nn.Module):
         self.norm1 = nn.LayerNorm(dim, eps=eps)
         self.xattn = _CrossAttention(dim, num_heads, qkv_bias)
         self.norm2 = nn.LayerNorm(dim, eps=eps)
-        self.mlp = _MLP(dim, int(dim * mlp_ratio))
+        self.mlp = MLP(dim, int(dim * mlp_ratio))
 
     def forward(self, queries: Tensor, x: Tensor) -> Tensor:
         queries = queries + self.xattn(queries, self.norm1(x))
@@ -123,7 +83,8 @@ class AttentivePooler(nn.Module):
             embed_dim, num_heads, mlp_ratio, qkv_bias, layer_norm_eps
         )
         self.blocks = nn.ModuleList(
-            _Block(embed_dim, num_heads, mlp_ratio, qkv_bias, layer_norm_eps) for _ in range(depth - 1)
+            Block(embed_dim, num_heads, mlp_ratio, qkv_bias, norm_eps=layer_norm_eps)
+            for _ in range(depth - 1)
         )
         nn.init.trunc_normal_(self.query_tokens, std=init_std, generator=generator)
         for module in self.modules():
