@@ -63,10 +63,11 @@ def step_flops(config) -> float:
     )
 
 
-def run_recipe(name: str, path: str, seed: int, out: Path, peak: float) -> dict:
-    config = load_pretrain_config(
-        path, [f"run.out_dir={out / name}", f"run.seed={seed}", "run.progress=false"]
-    )
+def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, steps: int | None) -> dict:
+    overrides = [f"run.out_dir={out / name}", f"run.seed={seed}", "run.progress=false"]
+    if steps is not None:
+        overrides.append(f"optim.steps={steps}")
+    config = load_pretrain_config(path, overrides)
     result = pretrain(config, resume=True)
     report = probe_checkpoint(
         result.model_dir, data=config.data, kinds=("linear", "attentive"), baselines=True, seed=seed
@@ -101,10 +102,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/bench_pretrain"))
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    parser.add_argument("--steps", type=int, default=None, help="Training steps (default: the recipe's).")
     args = parser.parse_args()
     started = time.time()
     peak = measure_matmul_peak()
-    results = {name: run_recipe(name, RECIPES[name], args.seed, args.out, peak) for name in args.recipes}
+    results = {
+        name: run_recipe(name, RECIPES[name], args.seed, args.out, peak, args.steps) for name in args.recipes
+    }
     print(
         json.dumps(
             {
