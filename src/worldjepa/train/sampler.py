@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+from torch.utils.data import Dataset
 
 from worldjepa.errors import DataError
 
 
 class GlobalBatchSampler:
-    """Yields the dataset indices of this rank's share of each global batch, from `start_step` on.
+    """Yields this rank's share of each global batch, from `start_step` on, as (index, epoch) pairs
+    (per-sample augmentation depends on the epoch too; see `EpochIndexed`).
 
     Each epoch is a fresh permutation drawn from (seed, epoch); the last incomplete batch is dropped.
     Rank r of W takes rows [r*B/W, (r+1)*B/W) of every global batch of B.
@@ -37,8 +39,25 @@ class GlobalBatchSampler:
         share = self.global_batch // self.world_size
         return rows[self.rank * share : (self.rank + 1) * share].tolist()
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         step = self.start_step
         while True:
-            yield self.batch(step)
+            epoch = self.epoch_of(step)
+            yield [(index, epoch) for index in self.batch(step)]
             step += 1
+
+
+class EpochIndexed(Dataset):
+    """Wraps a dataset so that item (index, epoch) is `dataset[index]` drawn in `epoch`."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, item: tuple[int, int]):
+        index, epoch = item
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(epoch)
+        return self.dataset[index]

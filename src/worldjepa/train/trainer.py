@@ -29,7 +29,7 @@ from worldjepa.train.jepa_step import JEPA, normalize_targets
 from worldjepa.train.masking import build_mask_generator, masks_for_rank
 from worldjepa.train.metrics import MetricsLog
 from worldjepa.train.progress import TrainProgress
-from worldjepa.train.sampler import GlobalBatchSampler
+from worldjepa.train.sampler import EpochIndexed, GlobalBatchSampler
 from worldjepa.train.schedules import cosine_ramp, wsd_lr
 from worldjepa.train.state import latest_checkpoint, load_checkpoint, save_checkpoint
 
@@ -42,36 +42,6 @@ class TrainResult:
     steps: int
     seconds: float
     samples_per_s: float
-
-
-class EpochIndexed(torch.utils.data.Dataset):
-    """Lets the sampler pass (index, epoch): per-sample augmentation is a function of both."""
-
-    def __init__(self, dataset, sampler: GlobalBatchSampler):
-        self.dataset, self.sampler = dataset, sampler
-
-    def __len__(self):
-        return len(self.dataset)
-
-    def __getitem__(self, item):
-        index, epoch = item
-        if hasattr(self.dataset, "set_epoch"):
-            self.dataset.set_epoch(epoch)
-        return self.dataset[index]
-
-
-class IndexEpochBatches:
-    """Wraps GlobalBatchSampler to yield [(index, epoch), ...] batches."""
-
-    def __init__(self, sampler: GlobalBatchSampler):
-        self.sampler = sampler
-
-    def __iter__(self):
-        step = self.sampler.start_step
-        while True:
-            epoch = self.sampler.epoch_of(step)
-            yield [(i, epoch) for i in self.sampler.batch(step)]
-            step += 1
 
 
 class Trainer:
@@ -194,8 +164,8 @@ class Trainer:
         )
         return iter(
             torch.utils.data.DataLoader(
-                EpochIndexed(self.dataset, sampler),
-                batch_sampler=IndexEpochBatches(sampler),
+                EpochIndexed(self.dataset),
+                batch_sampler=sampler,
                 num_workers=c.data.num_workers,
                 pin_memory=self.device.type == "cuda",
                 persistent_workers=c.data.num_workers > 0,
