@@ -55,6 +55,8 @@ class Trainer:
         self.config = c = config
         self.device = resolve_device(c.run.device)
         self.world: World = setup_distributed(self.device)
+        if self.device.type == "cuda" and self.world.distributed:
+            self.device = torch.device("cuda", self.world.local_rank)
         self.console = Console(quiet=not self.world.is_main)
         self.run_dir = Path(c.run.out_dir)
         seed_everything(c.run.seed)
@@ -80,7 +82,7 @@ class Trainer:
         self.start_step = self.restore() if resume else self.fresh_start()
         self.ddp_model = self.model
         if self.world.distributed:
-            ids = [self.device.index] if self.device.type == "cuda" else None
+            ids = [self.device] if self.device.type == "cuda" else None
             # Only one of the predictor's mask tokens is used per step: DDP must not wait for the others.
             self.ddp_model = DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=True)
 
