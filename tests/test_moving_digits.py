@@ -78,3 +78,21 @@ def test_load_moving_digits(small_set, tmp_path):
     assert load_moving_digits(small_set, 4, 1, 16, augment=True)[1]["video"].shape == (3, 4, 16, 16)
     with pytest.raises(DataError, match="generate_moving_digits"):
         load_moving_digits(tmp_path)
+
+
+def _centroid(frame: np.ndarray) -> np.ndarray:
+    """(x, y) of the bright pixels of an [H, W] frame."""
+    ys, xs = np.nonzero(frame > 0)
+    weights = frame[ys, xs].astype(float)
+    return np.array([np.average(xs, weights=weights), np.average(ys, weights=weights)])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_direction_label_is_the_net_displacement_the_frames_show(seed):
+    digit = np.zeros((6, 6), dtype=np.uint8)
+    digit[1:5, 1:5] = 255  # a square, so its centroid is its position
+    video, direction = render_moving_digit(digit, 8, 32, np.random.default_rng(seed))
+    dx, dy = _centroid(video[-1, ..., 0]) - _centroid(video[0, ..., 0])
+    angle = math.degrees(math.atan2(-dy, dx)) % 360  # screen y points down
+    gap = abs((angle - 45 * direction + 180) % 360 - 180)
+    assert gap <= 22.5 + 5  # rounding to the nearest 45 degrees, plus pixel rounding of positions
