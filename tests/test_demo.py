@@ -11,7 +11,7 @@ from worldjepa.config import to_dict
 
 
 def tiny_recipe(tmp_path, tiny_config):
-    config = tiny_config("data.num_test_videos=16", steps=2)
+    config = tiny_config("data.num_test_videos=16", steps=50)
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(to_dict(config)))
     return path
@@ -28,6 +28,8 @@ def test_demo_trains_probes_and_plots(tmp_path, tiny_config):
             str(tmp_path / "demo"),
             "--config",
             str(tiny_recipe(tmp_path, tiny_config)),
+            "--steps",
+            "2",  # the recipe says 50: the demo's budget overrides it
         ],
     )
     assert result.exit_code == 0, result.output
@@ -37,6 +39,7 @@ def test_demo_trains_probes_and_plots(tmp_path, tiny_config):
         assert set(report[source]) == {"digit", "direction"}
         assert set(report[source]["direction"]) == {"linear", "attentive"}
     assert 0 < report["effective_rank"] <= report["width"]
+    assert report["training"]["steps"] == 2
     for key in ("probes_plot", "training_plot"):
         assert Path(report["files"][key]).read_bytes()[:4] == b"\x89PNG"
 

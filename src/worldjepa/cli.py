@@ -240,14 +240,15 @@ def demo(
     seed: Annotated[int, SEED] = 0,
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo's outputs.")] = Path("runs/demo"),
     config: Annotated[Path, typer.Option("--config", help="Pretraining recipe (YAML).")] = Path(
-        "configs/vjepa_moving_digits_ema.yaml"
+        "configs/vjepa_moving_digits_sigreg.yaml"
     ),
+    steps: Annotated[int, typer.Option("--steps", help="Training steps; 0 keeps the recipe's.")] = 1500,
 ):
     """A small end-to-end run on CPU: pretrain, probe and plot on the built-in data."""
     from worldjepa.cli_tables import comparison_table
     from worldjepa.demo import run_demo
 
-    report = run_demo(seed=seed, out_dir=out, config=config)
+    report = run_demo(seed=seed, out_dir=out, config=config, steps=steps or None)
     console = Console()
     console.print(comparison_table(report))
     console.print(
