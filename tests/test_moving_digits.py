@@ -35,11 +35,12 @@ def test_generates_videos_labels_and_card(small_set):
     assert video.max() > 200 and np.median(video) < 20  # white digit on black
 
 
-def test_same_seed_same_frames_other_seed_or_split_differs(small_set, tmp_path):
+def test_same_seed_same_frames_other_seed_or_split_differs(tmp_path):
+    first_set = generate_moving_digits(tmp_path / "first", num_videos=2, seed=0, **SMALL)
     again = generate_moving_digits(tmp_path / "again", num_videos=2, seed=0, **SMALL)
     other = generate_moving_digits(tmp_path / "other", num_videos=2, seed=1, **SMALL)
     test = generate_moving_digits(tmp_path / "test", num_videos=2, seed=0, split="test", **SMALL)
-    first, _ = read_video(small_set / "video_00000.mp4")
+    first, _ = read_video(first_set / "video_00000.mp4")
     np.testing.assert_array_equal(first, read_video(again / "video_00000.mp4")[0])
     assert not np.array_equal(first, read_video(other / "video_00000.mp4")[0])
     assert not np.array_equal(first, read_video(test / "video_00000.mp4")[0])

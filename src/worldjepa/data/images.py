@@ -42,14 +42,17 @@ IMAGE_CROP_RATIO = (3 / 4, 4 / 3)
 
 
 def digit_images(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """sklearn's 8x8 digits, bilinearly upsampled: (uint8 `[N, size, size]` white on black, int64 `[N]`)."""
+    """sklearn's 8x8 digits, bilinearly upsampled: (uint8 `[N, size, size]` white on black, int64 `[N]`).
+
+    Resized in NumPy (scikit-image), not torch: the pixels must not depend on threads or load.
+    """
+    from skimage.transform import resize as sk_resize
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    # float64 and rounding: the result must not depend on the number of torch threads
-    pixels = torch.from_numpy(digits.images * (255.0 / 16.0)).unsqueeze(1)
-    images = resize(pixels, size, size).squeeze(1).round().clamp(0, 255).to(torch.uint8).numpy()
-    return images, digits.target.astype(np.int64)
+    pixels = digits.images * (255.0 / 16.0)
+    images = sk_resize(pixels, (len(pixels), size, size), order=1, anti_aliasing=False, preserve_range=True)
+    return np.clip(np.rint(images), 0, 255).astype(np.uint8), digits.target.astype(np.int64)
 
 
 def load_digits_images(size: int = 32) -> tuple[np.ndarray, np.ndarray]:

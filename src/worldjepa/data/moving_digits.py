@@ -27,7 +27,7 @@ NUM_DIRECTIONS = 8
 SPEED_RANGE = (1.5, 3.0)
 TRAIN_FRACTION = 0.8  # "train" draws digits from the first 80 % of sklearn's digits, "test" from the rest
 SPLITS = ("train", "test")
-CARD_VERSION = 3
+CARD_VERSION = 4
 
 
 def _split_digits(split: str, digit_size: int) -> tuple[np.ndarray, np.ndarray]:
