@@ -92,3 +92,12 @@ def test_vit_giant_mlp_width():
     with torch.device("meta"):
         model = create_model("vit_giant", depth=1)
     assert model.blocks[0].mlp.fc1.out_features == 6144  # 1408 * 48 / 11
+
+
+def test_create_model_is_exported_at_the_top_level():
+    import worldjepa
+
+    with torch.device("meta"):
+        model = worldjepa.create_model("vit_large")
+    assert sum(p.numel() for p in model.parameters()) == 303_885_312
+    assert "vit_giant" in worldjepa.list_models()
