@@ -45,8 +45,3 @@ def all_reduce_mean(value: torch.Tensor, world: World) -> torch.Tensor:
         dist.all_reduce(value)
         value /= world.world_size
     return value
-
-
-def unwrap(module: torch.nn.Module) -> torch.nn.Module:
-    """The module inside a DistributedDataParallel wrapper, or the module itself."""
-    return module.module if hasattr(module, "module") else module

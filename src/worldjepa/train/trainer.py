@@ -25,7 +25,7 @@ from worldjepa.objectives import EMA, SIGReg, momentum_at
 from worldjepa.seed import seed_everything
 from worldjepa.train.config import PretrainConfig
 from worldjepa.train.distributed import World, all_reduce_mean, setup_distributed
-from worldjepa.train.jepa_step import JEPA, normalize_targets
+from worldjepa.train.jepa_step import JEPA, normalize_targets, subsample_tokens
 from worldjepa.train.masking import build_mask_generator, masks_for_rank
 from worldjepa.train.metrics import MetricsLog
 from worldjepa.train.progress import TrainProgress
@@ -279,11 +279,8 @@ class Trainer:
     @torch.no_grad()
     def monitor(self, targets: torch.Tensor) -> dict[str, float]:
         """Collapse monitors on the target tokens: per-dimension std and effective rank."""
-        flat = targets.float().flatten(0, 1)
-        flat = flat[
-            torch.randperm(flat.shape[0], generator=torch.Generator().manual_seed(0))[:2048].to(flat.device)
-        ]
-        return {"effective_rank": effective_rank(flat.cpu()), "feature_std": feature_std(flat.cpu())}
+        flat = subsample_tokens(targets.float(), 2048, step=0).cpu()
+        return {"effective_rank": effective_rank(flat), "feature_std": feature_std(flat)}
 
     def save(self, step: int) -> None:
         if self.world.is_main:
