@@ -78,18 +78,9 @@ def probe_data(checkpoint: Path, kind: str | None, root: str | None, overrides: 
     """The checkpoint's training data section with --data-kind, --data-root and --set data.* applied."""
     from worldjepa.config import deep_merge, from_dict, parse_overrides
     from worldjepa.data.factory import DataConfig
-    from worldjepa.hub.model_files import read_model_config
+    from worldjepa.eval.probe_report import checkpoint_data_fields
 
-    config = read_model_config(checkpoint)
-    data = dict(config.get("meta", {}).get("recipe", {}).get("data", {}))
-    if not data:  # no recipe (a converted checkpoint): clips of the encoder's own size
-        models = config["models"]
-        encoder = next((models[n]["config"] for n in ("target_encoder", "encoder") if n in models), {})
-        data = {
-            k: encoder[key]
-            for k, key in (("crop_size", "img_size"), ("frames_per_clip", "num_frames"))
-            if key in encoder
-        }
+    data = checkpoint_data_fields(checkpoint)
     if kind is not None:
         data["kind"] = kind
     if root is not None:

@@ -105,10 +105,25 @@ def probe_table_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def checkpoint_data_fields(checkpoint: str | Path) -> dict[str, Any]:
+    """The data section a model folder was trained with; for one without a recipe (a converted
+    checkpoint), clips of its encoder's own size."""
+    config = read_model_config(checkpoint)
+    data = dict(config.get("meta", {}).get("recipe", {}).get("data", {}))
+    if not data:
+        models = config["models"]
+        encoder = next((models[n]["config"] for n in ("target_encoder", "encoder") if n in models), {})
+        data = {
+            k: encoder[key]
+            for k, key in (("crop_size", "img_size"), ("frames_per_clip", "num_frames"))
+            if key in encoder
+        }
+    return data
+
+
 def probe_checkpoint(checkpoint: str | Path, data: DataConfig | None = None, **kwargs) -> dict[str, Any]:
-    """probe_encoder on the encoder of a model folder; data defaults to the recipe it was trained with."""
+    """probe_encoder on the encoder of a model folder; data defaults to `checkpoint_data_fields`."""
     encoder = load_encoder(checkpoint)
     if data is None:
-        recipe = read_model_config(checkpoint).get("meta", {}).get("recipe", {})
-        data = from_dict(DataConfig, recipe.get("data", {}))
+        data = from_dict(DataConfig, checkpoint_data_fields(checkpoint), where="data")
     return probe_encoder(encoder, data, **kwargs)
