@@ -180,8 +180,10 @@ def test_unknown_option_is_a_usage_error():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_configs_load(path):
-    config = load_pretrain_config(path)
-    assert config.run.out_dir.startswith("runs/")
+    from worldjepa.train.world_model_config import load_world_model_config
+
+    load = load_world_model_config if path.name.startswith("world_model") else load_pretrain_config
+    assert load(path).run.out_dir.startswith("runs/")
 
 
 def test_all_configs_present():
@@ -189,6 +191,7 @@ def test_all_configs_present():
         "ijepa_digits.yaml",
         "vjepa_moving_digits_ema.yaml",
         "vjepa_moving_digits_sigreg.yaml",
+        "world_model_two_rooms.yaml",
     }
 
 

@@ -1,4 +1,4 @@
-"""The pretraining demo end to end on a tiny recipe: train, probe with baselines, plot, report."""
+"""The demos end to end on a tiny recipe: train, probe with baselines, plot, report."""
 
 import json
 from pathlib import Path
@@ -17,11 +17,11 @@ def tiny_recipe(tmp_path, tiny_config):
     return path
 
 
-def test_demo_trains_probes_and_plots(tmp_path, tiny_config):
+def test_pretrain_demo_trains_probes_and_plots(tmp_path, tiny_config):
     result = CliRunner().invoke(
         app,
         [
-            "demo",
+            "pretrain-demo",
             "--seed",
             "0",
             "--out",
@@ -50,3 +50,21 @@ def test_demo_without_recipe_is_a_clear_error(tmp_path):
     )
     assert result.exit_code == 1
     assert "not found" in result.output
+
+
+def test_planning_demo_trains_a_world_model_and_evaluates_every_planner(tmp_path):
+    from test_world_model_training import tiny_recipe as tiny_world_recipe
+
+    recipe = tiny_world_recipe(tmp_path, tmp_path / "data", steps=50)
+    path = tmp_path / "world.yaml"
+    path.write_text(yaml.safe_dump(to_dict(recipe)))
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--config", str(path), "--steps", "2", "--episodes", "1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert all(name in result.output for name in ("cem", "mppi", "gd"))
+    report = json.loads((out / "report.json").read_text())
+    assert report["training"]["steps"] == 2
+    assert [p["planner"] for p in report["planners"]] == ["cem", "mppi", "gd"]
+    assert Path(report["files"]["cem_energy_landscape"]).read_bytes()[:4] == b"\x89PNG"
+    assert Path(report["files"]["gd_episodes_gif"]).read_bytes()[:3] == b"GIF"

@@ -4,6 +4,7 @@ import torch
 from worldjepa.errors import ConfigError
 from worldjepa.models import (
     PRESETS,
+    ActionPredictor,
     Encoder,
     EncoderConfig,
     Predictor,
@@ -44,15 +45,24 @@ def test_every_preset_builds(name):
     with torch.device("meta"):
         model = create_model(name)
     kind = PRESETS[name].kind
-    assert isinstance(model, Encoder if kind == "encoder" else Predictor)
+    classes = {"encoder": Encoder, "predictor": Predictor, "action_predictor": ActionPredictor}
+    assert isinstance(model, classes[kind])
     assert count(model) > 0
 
 
+def test_vjepa2_ac_predictor_size():
+    """The released V-JEPA 2-AC predictor, including its unused 6-d extrinsics encoder."""
+    with torch.device("meta"):
+        model = create_model("ac_predictor_vjepa2")
+    assert count(model) == 305_220_992
+
+
 def test_list_models_by_kind():
-    encoders, predictors = list_models("encoder"), list_models("predictor")
-    assert "vit_large" in encoders and "predictor_vjepa2" in predictors
-    assert set(encoders) | set(predictors) == set(list_models())
-    assert not set(encoders) & set(predictors)
+    kinds = {kind: list_models(kind) for kind in ("encoder", "predictor", "action_predictor")}
+    assert "vit_large" in kinds["encoder"] and "predictor_vjepa2" in kinds["predictor"]
+    assert "ac_predictor_vjepa2" in kinds["action_predictor"]
+    assert set().union(*kinds.values()) == set(list_models())
+    assert sum(map(len, kinds.values())) == len(list_models())
 
 
 def test_unknown_preset_suggests_close_name():

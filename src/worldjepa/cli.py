@@ -1,12 +1,11 @@
 """The `worldjepa` command-line tool: parses arguments, calls library functions, prints with rich.
 
-A WorldJepaError (a mistake the user can fix) is printed as `error: <message>` without a
-traceback and exits with status 1; anything else is a bug and keeps its traceback.
+Pretraining, probing, embedding and inspection live here; collecting data, training world models,
+planning and the demo in `cli_world`.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 from typing import Annotated
@@ -15,32 +14,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from worldjepa.errors import ConfigError, WorldJepaError, suggest
-
-app = typer.Typer(
-    name="worldjepa",
-    help="JEPA world models: pretrain, probe, embed and inspect models.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
-
-SEED = typer.Option("--seed", help="Random seed; the same seed on CPU gives the same numbers.")
-DEVICE = typer.Option("--device", help="auto (CUDA when available), cpu, cuda or cuda:N.")
-
-
-def user_errors(command):
-    """Turn a WorldJepaError into a red `error: ...` line and exit status 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except WorldJepaError as e:
-            Console(stderr=True).print(Text(f"error: {e}", style="red"), soft_wrap=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
+from worldjepa import cli_world  # noqa: F401 (registers the world-model commands)
+from worldjepa.cli_app import DEVICE, SEED, app, user_errors
+from worldjepa.errors import ConfigError, suggest
 
 
 @app.command()
@@ -223,32 +199,6 @@ def presets():
     from worldjepa.cli_tables import presets_table
 
     Console().print(presets_table())
-
-
-@app.command()
-@user_errors
-def demo(
-    seed: Annotated[int, SEED] = 0,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the demo's outputs.")] = Path("runs/demo"),
-    config: Annotated[Path, typer.Option("--config", help="Pretraining recipe (YAML).")] = Path(
-        "configs/vjepa_moving_digits_sigreg.yaml"
-    ),
-    steps: Annotated[int, typer.Option("--steps", help="Training steps; 0 keeps the recipe's.")] = 1500,
-):
-    """A small end-to-end run on CPU: pretrain, probe and plot on the built-in data."""
-    from worldjepa.cli_tables import comparison_table
-    from worldjepa.demo import run_demo
-
-    report = run_demo(seed=seed, out_dir=out, config=config, steps=steps or None)
-    console = Console()
-    console.print(comparison_table(report))
-    console.print(
-        f"effective rank {report['effective_rank']:.1f} of width {report['width']}; "
-        f"trained {report['training']['steps']} steps at {report['training']['samples_per_s']:.0f} "
-        f"samples/s in {report['training']['seconds']:.0f} s"
-    )
-    for name, path in report["files"].items():
-        console.print(f"{name}: {path}")
 
 
 if __name__ == "__main__":

@@ -145,3 +145,20 @@ def skipped_table(skipped: list[dict[str, str]]) -> Table:
     for entry in skipped:
         table.add_row(Text(entry["path"]), Text(entry["reason"]))
     return table
+
+
+def plan_table(results: list[dict[str, Any]]) -> Table:
+    """One row per planner evaluation (results.json of `evaluate_planning`)."""
+    table = Table(title="Two-Rooms planning (start and goal in opposite rooms)")
+    for column in ("planner", "episodes", "success 4.5 px", "success 2 px", "final dist px", "ms/action"):
+        table.add_column(column, justify="right" if column != "planner" else "left")
+    for r in results:
+        table.add_row(
+            r["planner"],
+            str(r["episodes"]),
+            f"{100 * r['success_rate']:.1f} %",
+            f"{100 * r['success_rate_2px']:.1f} %",
+            f"{r['mean_final_distance']:.1f}",
+            f"{r['ms_per_action']:.1f}",
+        )
+    return table

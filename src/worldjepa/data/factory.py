@@ -35,6 +35,7 @@ class DataConfig:
     frames_per_clip: int = 8
     frame_step: int = 1
     crop_size: int = 64
+    background: str = "black"
     random_crop: bool = False
     batch_size: int = 32
     num_workers: int = 0
@@ -52,7 +53,8 @@ class DataConfig:
 def moving_digits_root(config: DataConfig, split: str) -> Path:
     base = Path(config.root or "runs/data")
     count = config.num_videos if split == "train" else config.num_test_videos
-    return base / f"moving_digits_{split}_{count}x{config.frames_per_clip * config.frame_step}"
+    name = f"moving_digits_{split}_{count}x{config.frames_per_clip * config.frame_step}"
+    return base / (name if config.background == "black" else f"{name}_{config.background}")
 
 
 def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tuple[Dataset, str]:
@@ -72,6 +74,7 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
             frames=config.frames_per_clip * config.frame_step,
             seed=0,
             split=split,
+            background=config.background,
         )
         return load_moving_digits(
             root, config.frames_per_clip, config.frame_step, config.crop_size, augment=augment, seed=seed

@@ -68,6 +68,24 @@ def _photo(name: str) -> np.ndarray:
     return image[0] if isinstance(image, tuple) else image  # stereo_motorcycle: (left, right, disparity)
 
 
+def photo_crop(size: int, rng: np.random.Generator, dim: float = 1.0) -> np.ndarray:
+    """One random square crop of a random bundled photo, resized in NumPy: uint8 `[size, size, 3]`.
+
+    The crop's side is uniform in [short/4, short] of the photo's short side; pixels are scaled by `dim`.
+    """
+    from skimage.transform import resize as sk_resize
+
+    photo = _photo(PHOTOS[int(rng.integers(len(PHOTOS)))])
+    height, width = photo.shape[:2]
+    short = min(height, width)
+    side = int(rng.integers(short // 4, short + 1))
+    top = int(rng.integers(0, height - side + 1))
+    left = int(rng.integers(0, width - side + 1))
+    crop = photo[top : top + side, left : left + side].astype(np.float64)
+    crop = sk_resize(crop, (size, size), order=1, anti_aliasing=True, preserve_range=True) * dim
+    return np.clip(np.rint(crop), 0, 255).astype(np.uint8)
+
+
 def load_photos(size: int = 64, crops_per_photo: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Random square crops of skimage's bundled RGB photos (`PHOTOS`), resized to `size`.
 

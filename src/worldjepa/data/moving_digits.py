@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from worldjepa.data.images import digit_images
+from worldjepa.data.images import digit_images, photo_crop
 from worldjepa.data.transforms import RandomResizedCropVideo, VideoTransform
 from worldjepa.data.video import write_video
 from worldjepa.data.video_dataset import VideoDataset
@@ -24,6 +24,8 @@ from worldjepa.errors import DataError
 from worldjepa.io import write_json
 
 NUM_DIRECTIONS = 8
+BACKGROUNDS = ("black", "photos")
+PHOTO_DIM = 0.6  # photo backgrounds are dimmed so the white digit stays the brightest thing
 SPEED_RANGE = (1.5, 3.0)
 TRAIN_FRACTION = 0.8  # "train" draws digits from the first 80 % of sklearn's digits, "test" from the rest
 SPLITS = ("train", "test")
@@ -39,10 +41,16 @@ def _split_digits(split: str, digit_size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def render_moving_digit(
-    digit: np.ndarray, frames: int, size: int, rng: np.random.Generator
+    digit: np.ndarray,
+    frames: int,
+    size: int,
+    rng: np.random.Generator,
+    background: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """Frames uint8 `[frames, size, size, 3]` of `digit` (uint8 `[d, d]`) bouncing; and its direction k
-    (of the net displacement; of the initial velocity if the digit ends where it started)."""
+    (of the net displacement; of the initial velocity if the digit ends where it started).
+
+    The digit is drawn white over `background` (uint8 `[size, size, 3]`, static) or over black."""
     d = digit.shape[0]
     high = size - d
     position = rng.uniform(0, high, size=2)  # (x, y) of the top-left corner
@@ -65,7 +73,11 @@ def render_moving_digit(
     dx, dy = drawn[-1] - drawn[0]
     if math.hypot(dx, dy) > 1e-6:
         direction = round(math.atan2(-dy, dx) / (2 * math.pi / NUM_DIRECTIONS)) % NUM_DIRECTIONS
-    return np.repeat(video[..., None], 3, axis=-1), direction
+    if background is None:
+        return np.repeat(video[..., None], 3, axis=-1), direction
+    alpha = video[..., None].astype(np.float32) / 255.0
+    composite = background[None].astype(np.float32) * (1.0 - alpha) + 255.0 * alpha
+    return np.rint(composite).astype(np.uint8), direction
 
 
 def _is_complete(out_dir: Path, params: dict) -> bool:
@@ -86,6 +98,7 @@ def generate_moving_digits(
     fps: int = 8,
     seed: int = 0,
     split: str = "train",
+    background: str = "black",
 ) -> Path:
     """Write `out_dir/video_00000.mp4 ...`, `labels.json` {file: {"digit", "direction"}} and `card.json`.
 
@@ -99,7 +112,9 @@ def generate_moving_digits(
     if not 0 < digit_size < size or size % 2:
         raise DataError(f"need an even size larger than digit_size, got size={size}, digit_size={digit_size}")
     params = {"num_videos": num_videos, "frames": frames, "size": size, "digit_size": digit_size}
-    params |= {"fps": fps, "seed": seed, "split": split, "version": CARD_VERSION}
+    if background not in BACKGROUNDS:
+        raise DataError(f"unknown background {background!r}; use one of {BACKGROUNDS}")
+    params |= {"fps": fps, "seed": seed, "split": split, "background": background, "version": CARD_VERSION}
     if _is_complete(out_dir, params):
         return out_dir
     digits, targets = _split_digits(split, digit_size)
@@ -112,7 +127,8 @@ def generate_moving_digits(
     for i, name in enumerate(names):
         rng = np.random.default_rng((seed, SPLITS.index(split), i))
         pick = int(rng.integers(len(digits)))
-        video, direction = render_moving_digit(digits[pick], frames, size, rng)
+        scene = photo_crop(size, rng, PHOTO_DIM) if background == "photos" else None
+        video, direction = render_moving_digit(digits[pick], frames, size, rng, scene)
         write_video(out_dir / name, video, fps=fps)
         labels[name] = {"digit": int(targets[pick]), "direction": direction}
     write_json(out_dir / "labels.json", labels)

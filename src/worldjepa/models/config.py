@@ -91,3 +91,49 @@ def check_common(width: int, heads: int, pos_embed: str, patch: int, img: int) -
         raise ConfigError(f"Unknown pos_embed '{pos_embed}'; choose one of {POS_EMBEDS}.")
     if img % patch:
         raise ConfigError(f"img_size {img} must be a multiple of patch_size {patch}.")
+
+
+@dataclass
+class ActionPredictorConfig:
+    """The V-JEPA 2-AC predictor: per frame [action, state, latent tokens], frame-causal attention.
+
+    `grid_size` is the side of each frame's square token grid (16 for V-JEPA 2-AC's 256 px frames,
+    1 for a pooled latent). `state_dim` 0 drops the state token. `extrinsics_dim` > 0 adds the
+    (unused) extrinsics encoder the released V-JEPA 2-AC file carries. `context_frames` limits how many
+    past frames each frame attends to (0: all, as V-JEPA 2-AC).
+    """
+
+    embed_dim: int = 1408
+    predictor_embed_dim: int = 1024
+    depth: int = 24
+    num_heads: int = 16
+    mlp_ratio: float = 4.0
+    grid_size: int = 16
+    action_dim: int = 7
+    state_dim: int = 7
+    extrinsics_dim: int = 0
+    max_frames: int = 64
+    context_frames: int = 0
+    qkv_bias: bool = True
+    norm_eps: float = 1e-6
+    drop_path_rate: float = 0.0
+    init_std: float = 0.02
+    rope_layout: str = "vjepa2"
+    activation_checkpointing: bool = False
+
+    def __post_init__(self):
+        check_common(self.predictor_embed_dim, self.num_heads, "rope", 1, 1)
+        if self.action_dim < 1 or self.grid_size < 1 or self.state_dim < 0 or self.context_frames < 0:
+            raise ConfigError(
+                "action_dim and grid_size must be >= 1, state_dim and context_frames >= 0; got "
+                f"{self.action_dim}, {self.grid_size}, {self.state_dim}, {self.context_frames}."
+            )
+
+    @property
+    def tokens_per_frame(self) -> int:
+        return self.grid_size * self.grid_size
+
+    @property
+    def cond_tokens(self) -> int:
+        """Conditioning tokens before each frame's latent tokens: action, then state if any."""
+        return 1 + (self.state_dim > 0)

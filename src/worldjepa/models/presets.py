@@ -13,19 +13,28 @@ from torch import nn
 
 from worldjepa.config import from_dict
 from worldjepa.errors import ConfigError, suggest
-from worldjepa.models.config import EncoderConfig, PredictorConfig
+from worldjepa.models.action_predictor import ActionPredictor
+from worldjepa.models.config import ActionPredictorConfig, EncoderConfig, PredictorConfig
 from worldjepa.models.encoder import Encoder
 from worldjepa.models.predictor import Predictor
+from worldjepa.models.world_model import WorldModel, WorldModelConfig
+
+ModelConfig = EncoderConfig | PredictorConfig | ActionPredictorConfig | WorldModelConfig
 
 
 @dataclass(frozen=True)
 class Preset:
-    kind: str  # "encoder" or "predictor"
+    kind: str  # "encoder", "predictor" or "action_predictor"
     config: dict[str, Any]
     note: str = ""
 
 
-KINDS = {"encoder": (EncoderConfig, Encoder), "predictor": (PredictorConfig, Predictor)}
+KINDS = {
+    "encoder": (EncoderConfig, Encoder),
+    "predictor": (PredictorConfig, Predictor),
+    "action_predictor": (ActionPredictorConfig, ActionPredictor),
+    "world_model": (WorldModelConfig, WorldModel),
+}
 
 PRESETS: dict[str, Preset] = {
     "vit_test": Preset(
@@ -97,15 +106,37 @@ PRESETS: dict[str, Preset] = {
         dict(embed_dim=1024, predictor_embed_dim=384, depth=12, num_heads=12),
         "V-JEPA 2 predictor (set embed_dim to the encoder's width)",
     ),
+    "ac_predictor_test": Preset(
+        "action_predictor",
+        dict(
+            embed_dim=32, predictor_embed_dim=32, depth=1, num_heads=2, grid_size=2, action_dim=2, state_dim=0
+        ),
+        "unit tests",
+    ),
+    "ac_predictor_vjepa2": Preset(
+        "action_predictor",
+        dict(
+            embed_dim=1408,
+            predictor_embed_dim=1024,
+            depth=24,
+            num_heads=16,
+            grid_size=16,
+            action_dim=7,
+            state_dim=7,
+            extrinsics_dim=6,
+            max_frames=64,
+        ),
+        "V-JEPA 2-AC predictor (ViT-g, 256 px)",
+    ),
 }
 
 
 def list_models(kind: str | None = None) -> list[str]:
-    """Preset names, optionally of one kind ("encoder" or "predictor")."""
+    """Preset names, optionally of one kind ("encoder", "predictor" or "action_predictor")."""
     return [n for n, p in PRESETS.items() if kind is None or p.kind == kind]
 
 
-def preset_config(name: str, **overrides: Any) -> EncoderConfig | PredictorConfig:
+def preset_config(name: str, **overrides: Any) -> ModelConfig:
     """The config of preset `name` with `overrides` applied (unknown names and keys are errors)."""
     if name not in PRESETS:
         raise ConfigError(
@@ -116,7 +147,7 @@ def preset_config(name: str, **overrides: Any) -> EncoderConfig | PredictorConfi
     return from_dict(cls, {**preset.config, **overrides}, where=name)
 
 
-def build_model(config: EncoderConfig | PredictorConfig) -> nn.Module:
+def build_model(config: ModelConfig) -> nn.Module:
     """The module a config describes."""
     for cls, module in KINDS.values():
         if isinstance(config, cls):
@@ -136,7 +167,7 @@ def config_kind(config: Any) -> str:
     raise ConfigError(f"Unknown config type {type(config).__name__}.")
 
 
-def config_from_kind(kind: str, data: dict[str, Any]) -> EncoderConfig | PredictorConfig:
+def config_from_kind(kind: str, data: dict[str, Any]) -> ModelConfig:
     if kind not in KINDS:
         raise ConfigError(f"Unknown model kind '{kind}'.{suggest(kind, KINDS)}")
     return from_dict(KINDS[kind][0], data)

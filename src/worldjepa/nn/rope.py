@@ -50,8 +50,8 @@ class RotaryEmbedding(nn.Module):
     """cos/sin tables for a head of width `head_dim` over `axes` position axes (2 or 3).
 
     forward(pos [..., N, axes]) -> (cos, sin), each [..., 1, N, head_dim] (a heads axis is inserted).
-    Unrotated remainder channels get cos 1, sin 0. Pass `axis_mask` to rotate only some axes
-    (the others get identity), as V-JEPA 2-AC does for action tokens.
+    Unrotated remainder channels get cos 1, sin 0. A coordinate of 0 leaves its axis unrotated, so
+    position (t, 0, 0) rotates only the time channels, as V-JEPA 2-AC does for action tokens.
     """
 
     def __init__(self, head_dim: int, axes: int = 3, layout: str = "vjepa2", base: float = 10000.0):

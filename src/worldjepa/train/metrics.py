@@ -25,14 +25,22 @@ class MetricsLog:
     """Appends one CSV row per logged step. On resume, rows after the resumed step are dropped,
     so the file always describes one consistent run."""
 
-    def __init__(self, run_dir: str | Path, resume_step: int | None = None, tensorboard: bool = True):
+    def __init__(
+        self,
+        run_dir: str | Path,
+        resume_step: int | None = None,
+        tensorboard: bool = True,
+        columns: list[str] = COLUMNS,
+        prefix: str = "pretrain",
+    ):
         self.path = Path(run_dir) / "metrics.csv"
+        self.columns, self.prefix = columns, prefix
         rows = []
         if resume_step is not None and self.path.is_file():
             with self.path.open() as f:
                 rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
         with self.path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
+            writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
         self.writer = None
@@ -46,11 +54,11 @@ class MetricsLog:
 
     def log(self, row: dict[str, Any]) -> None:
         with self.path.open("a", newline="") as f:
-            csv.DictWriter(f, fieldnames=COLUMNS).writerow({k: row.get(k, "") for k in COLUMNS})
+            csv.DictWriter(f, fieldnames=self.columns).writerow({k: row.get(k, "") for k in self.columns})
         if self.writer is not None:
             for key, value in row.items():
                 if key != "step" and isinstance(value, (int, float)):
-                    self.writer.add_scalar(f"pretrain/{key}", value, row["step"])
+                    self.writer.add_scalar(f"{self.prefix}/{key}", value, row["step"])
 
     def close(self) -> None:
         if self.writer is not None:

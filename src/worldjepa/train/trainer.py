@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from torch.nn.parallel import DistributedDataParallel
 from worldjepa.config import to_dict
 from worldjepa.data.factory import build_dataset
 from worldjepa.device import resolve_device
-from worldjepa.errors import ConfigError, TrainingError
+from worldjepa.errors import ConfigError
 from worldjepa.eval.collapse import effective_rank, feature_std
 from worldjepa.hub.model_files import save_model_files
 from worldjepa.io import write_text
@@ -28,9 +27,9 @@ from worldjepa.train.distributed import World, all_reduce_mean, setup_distribute
 from worldjepa.train.jepa_step import JEPA, normalize_targets, subsample_tokens
 from worldjepa.train.masking import build_mask_generator, masks_for_rank
 from worldjepa.train.metrics import MetricsLog
+from worldjepa.train.optim import apply_schedules, autocast_for, build_adamw, check_finite
 from worldjepa.train.progress import TrainProgress
 from worldjepa.train.sampler import EpochIndexed, GlobalBatchSampler
-from worldjepa.train.schedules import cosine_ramp, wsd_lr
 from worldjepa.train.state import latest_checkpoint, load_checkpoint, save_checkpoint
 
 
@@ -78,7 +77,7 @@ class Trainer:
         ).to(self.device)
         if self.ema is not None:
             self.ema.target.to(self.device)
-        self.optimizer = self.build_optimizer()
+        self.optimizer = build_adamw(self.model, c.optim)
         self.start_step = self.restore() if resume else self.fresh_start()
         self.ddp_model = self.model
         if self.world.distributed:
@@ -106,18 +105,6 @@ class Trainer:
             },
         )
         return encoder, predictor
-
-    def build_optimizer(self) -> torch.optim.AdamW:
-        decay, no_decay = [], []
-        for name, p in self.model.named_parameters():
-            if p.requires_grad:
-                (no_decay if p.ndim == 1 or name.endswith(".bias") else decay).append(p)
-        o = self.config.optim
-        groups = [
-            {"params": decay, "weight_decay": o.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ]
-        return torch.optim.AdamW(groups, lr=o.lr, betas=o.betas)
 
     def checkpoint_models(self) -> dict[str, torch.nn.Module]:
         models = {"encoder": self.encoder, "predictor": self.predictor}
@@ -147,12 +134,7 @@ class Trainer:
 
     # -- training ----------------------------------------------------------------------------
     def autocast(self):
-        precision = self.config.run.precision
-        if precision == "auto":
-            precision = "bf16" if self.device.type == "cuda" else "fp32"
-        if precision == "bf16":
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return autocast_for(self.device, self.config.run.precision)
 
     def loader(self):
         c = self.config
@@ -175,14 +157,7 @@ class Trainer:
         )
 
     def set_schedules(self, step: int) -> tuple[float, float]:
-        o = self.config.optim
-        lr = wsd_lr(step, o.steps, o.lr, o.start_lr, o.final_lr, o.warmup_steps, o.decay_fraction)
-        wd = cosine_ramp(step, o.steps, o.weight_decay, o.final_weight_decay)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-            if group["weight_decay"] > 0:
-                group["weight_decay"] = wd
-        return lr, wd
+        return apply_schedules(self.optimizer, step, self.config.optim)
 
     def fit(self) -> TrainResult:
         c = self.config
@@ -216,17 +191,7 @@ class Trainer:
                             targets = normalize_targets(self.ema.target(x))
                     out = self.ddp_model(x, masks, self.grid, targets, step)
                 loss_value = float(all_reduce_mean(out.loss.float(), self.world))
-                if not math.isfinite(loss_value):
-                    last = latest_checkpoint(self.run_dir)
-                    raise TrainingError(
-                        f"The loss became {loss_value} at step {step}; training stopped. "
-                        + (
-                            f"The last good checkpoint is {last} (resume with --resume, perhaps with a lower "
-                            "optim.lr)."
-                            if last
-                            else "No checkpoint was written yet; lower optim.lr and retry."
-                        )
-                    )
+                check_finite(loss_value, step, self.run_dir)
                 self.optimizer.zero_grad(set_to_none=True)
                 out.loss.backward()
                 grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.optim.grad_clip)

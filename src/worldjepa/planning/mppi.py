@@ -1,0 +1,78 @@
+"""Model-predictive path integral planner (as PLDM): an energy-weighted average of sampled action plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from worldjepa.errors import ConfigError
+from worldjepa.planning.energy import check_energy_names, mean_or_best, sequence_energy
+from worldjepa.planning.protocol import (
+    PlanResult,
+    WorldModel,
+    check_plan_inputs,
+    clip_action_norm,
+    normal_noise,
+)
+
+
+@dataclass
+class MPPIConfig:
+    """MPPI settings. `temperature` in energy units (lower = greedier); `noise_std` in units of max_norm."""
+
+    horizon: int = 8
+    samples: int = 256
+    iterations: int = 4
+    temperature: float = 0.01
+    noise_std: float = 0.3
+    distance: str = "l1"
+    reduce: str = "final"
+
+    def __post_init__(self):
+        for name in ("horizon", "samples", "iterations"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"MPPI {name} must be >= 1, got {getattr(self, name)}.")
+        if self.temperature <= 0 or self.noise_std <= 0:
+            raise ConfigError(
+                f"MPPI needs temperature > 0 and noise_std > 0, got {self.temperature}, {self.noise_std}."
+            )
+        check_energy_names(self.distance, self.reduce)
+
+
+@torch.no_grad()
+def mppi_plan(
+    world_model: WorldModel,
+    z0: Tensor,
+    z_goal: Tensor,
+    config: MPPIConfig,
+    max_norm: float,
+    group: int | None,
+    generator: torch.Generator,
+    init_mean: Tensor | None = None,
+) -> PlanResult:
+    """Plan actions [T, A] taking latent `z0` [*S] to `z_goal` [*S] with MPPI.
+
+    Each iteration perturbs the mean with N(0, noise_std * max_norm) noise, clips every sub-action to
+    `max_norm`, rolls all samples out in one batch, and sets the mean to their average weighted by
+    softmax(-(E - min E) / temperature). Returns the final mean (clipped) or the best sample seen, whichever
+    has the lower energy. `init_mean` [T, A] warm-starts the mean (zeros when None).
+    """
+    cfg = config
+    check_plan_inputs(world_model, z0, z_goal, cfg.horizon, init_mean)
+    shape = (cfg.horizon, world_model.action_dim)
+    mean = torch.zeros(shape, device=z0.device, dtype=z0.dtype) if init_mean is None else init_mean.to(z0)
+    best, best_energy, history = mean, float("inf"), []
+    for _ in range(cfg.iterations):
+        noise = normal_noise((cfg.samples, *shape), generator, z0)
+        candidates = clip_action_norm(mean + cfg.noise_std * max_norm * noise, max_norm, group)
+        energies = sequence_energy(world_model, z0, z_goal, candidates, cfg.distance, cfg.reduce)
+        weights = torch.softmax(-(energies - energies.min()) / cfg.temperature, dim=0)
+        mean = clip_action_norm((weights[:, None, None] * candidates).sum(0), max_norm, group)
+        i = int(energies.argmin())
+        history.append(energies[i].item())
+        if history[-1] < best_energy:
+            best, best_energy = candidates[i], history[-1]
+    info = {"planner": "mppi", "energy_history": history}
+    return mean_or_best(world_model, z0, z_goal, mean, best, best_energy, cfg, info)

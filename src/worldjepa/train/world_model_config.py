@@ -1,0 +1,110 @@
+"""The world-model recipe: one dataclass, loadable from YAML with `key=value` overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worldjepa.config import deep_merge, from_dict, load_yaml, parse_overrides
+from worldjepa.errors import ConfigError
+from worldjepa.train.config import OptimSection, RunSection
+
+
+@dataclass
+class WorldModelSection:
+    """Sizes of the frame encoder (a preset plus overrides) and of the action predictor.
+
+    latent: pooled (compact: tokens averaged to latent_grid x latent_grid, projected to latent_dim
+    when > 0) | tokens (every patch token, as V-JEPA 2-AC). `encoder_checkpoint`: start the encoder
+    from a pretraining run's model folder (recipe (a) with `freeze_encoder`).
+    """
+
+    encoder: str = "vit_pico"
+    encoder_overrides: dict[str, Any] = field(default_factory=dict)
+    encoder_checkpoint: str | None = None
+    freeze_encoder: bool = False
+    latent: str = "pooled"
+    latent_grid: int = 1
+    latent_dim: int = 0
+    latent_norm: bool = True
+    predictor_width: int = 64
+    predictor_depth: int = 2
+    predictor_heads: int = 4
+    predictor_mlp_ratio: float = 4.0
+    context_frames: int = 1
+    rope_layout: str = "interleaved"
+    frameskip: int = 4
+    inverse_dynamics: bool = False
+
+
+@dataclass
+class TrajectorySection:
+    """Offline data: `root` holds shards from `worldjepa collect two-rooms` (collected there when missing)."""
+
+    root: str = "runs/data/two_rooms"
+    episodes: int = 2000
+    steps: int = 32
+    policy: str = "momentum"
+    collect_seed: int = 0
+    env: dict[str, Any] = field(default_factory=dict)
+    window: int = 4
+    batch_size: int = 64
+    num_workers: int = 0
+
+
+@dataclass
+class WorldObjectiveSection:
+    """Teacher forcing + `rollout_steps`-step rollout (V-JEPA 2-AC); an anti-collapse term for a
+    jointly trained encoder: sigreg (LeWM) | vicreg (PLDM) | none; an inverse-dynamics loss."""
+
+    loss: str = "l1"
+    rollout_steps: int = 2
+    rollout_weight: float = 1.0
+    regularizer: str = "sigreg"
+    regularizer_weight: float = 0.1
+    sigreg_slices: int = 256
+    vicreg_std_weight: float = 1.0
+    vicreg_cov_weight: float = 0.04
+    inverse_dynamics_weight: float = 0.0
+    stop_grad_targets: bool = False
+
+
+@dataclass
+class WorldModelTrainConfig:
+    model: WorldModelSection = field(default_factory=WorldModelSection)
+    data: TrajectorySection = field(default_factory=TrajectorySection)
+    objective: WorldObjectiveSection = field(default_factory=WorldObjectiveSection)
+    optim: OptimSection = field(default_factory=OptimSection)
+    run: RunSection = field(default_factory=lambda: RunSection(out_dir="runs/world_model"))
+
+    def __post_init__(self):
+        choices = {
+            "objective.loss": (self.objective.loss, ("l1", "l2")),
+            "objective.regularizer": (self.objective.regularizer, ("sigreg", "vicreg", "none")),
+            "model.latent": (self.model.latent, ("pooled", "tokens")),
+            "run.precision": (self.run.precision, ("auto", "fp32", "bf16")),
+        }
+        for key, (value, allowed) in choices.items():
+            if value not in allowed:
+                raise ConfigError(f"{key} = '{value}' is not one of {allowed}.")
+        if self.objective.rollout_steps > self.data.window:
+            raise ConfigError(
+                f"objective.rollout_steps ({self.objective.rollout_steps}) cannot exceed data.window "
+                f"({self.data.window})."
+            )
+        if self.objective.inverse_dynamics_weight > 0 and not self.model.inverse_dynamics:
+            raise ConfigError("objective.inverse_dynamics_weight > 0 needs model.inverse_dynamics: true.")
+        if self.model.freeze_encoder and not self.model.encoder_checkpoint:
+            raise ConfigError("model.freeze_encoder needs model.encoder_checkpoint (a pretrained encoder).")
+        if self.optim.steps < 1 or self.data.batch_size < 1 or self.data.window < 1:
+            raise ConfigError("optim.steps, data.batch_size and data.window must be at least 1.")
+
+
+def load_world_model_config(
+    path: str | Path | None = None, overrides: list[str] | None = None
+) -> WorldModelTrainConfig:
+    """Read a YAML recipe (or the defaults) and apply `key=value` overrides."""
+    data = load_yaml(path) if path else {}
+    data = deep_merge(data, parse_overrides(overrides or []))
+    return from_dict(WorldModelTrainConfig, data)
