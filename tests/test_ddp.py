@@ -11,6 +11,8 @@ from conftest import tiny_overrides
 
 from worldjepa.train import load_pretrain_config, pretrain
 from worldjepa.train.metrics import read_metrics
+from worldjepa.train.world_model_config import WorldModelTrainConfig
+from worldjepa.train.world_model_trainer import train_world_model
 
 WORLD = 2
 SIGREG = ["objective.regularizer=sigreg", "objective.sigreg_slices=16"]
@@ -21,6 +23,25 @@ RECIPES = {
     # One mean-pooled embedding per clip.
     "sigreg_pooled": [*SIGREG, "objective.sigreg_tokens=0"],
 }
+
+
+# World models (4 windows per global batch): VICReg gathers the global batch, SIGReg all-reduces.
+WORLD_RECIPES = {
+    "world_vicreg": [
+        "objective.regularizer=vicreg",
+        "model.inverse_dynamics=true",
+        "objective.inverse_dynamics_weight=0.5",
+    ],
+    "world_sigreg": ["objective.regularizer=sigreg", "objective.sigreg_slices=16"],
+}
+
+
+def world_recipe(out_dir, data_root, *extra):
+    from test_world_model_training import tiny_recipe
+
+    config = tiny_recipe(out_dir.parent, data_root, *extra, steps=3, out=out_dir.name)
+    config.objective.smoothness_weight = 0.5
+    return config
 
 
 def free_port() -> int:
@@ -41,7 +62,7 @@ def _train_rank(rank: int, configs: list, port: int) -> None:
     torch.set_num_threads(1)
     try:
         for config in configs:
-            pretrain(config)
+            train_world_model(config) if isinstance(config, WorldModelTrainConfig) else pretrain(config)
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
@@ -62,6 +83,11 @@ def runs(tmp_path_factory, data_root):
                 for folder in pairs[name]
             )
             pretrain(single)
+            ddp_configs.append(ddp)
+        for name, extra in WORLD_RECIPES.items():
+            pairs[name] = (root / f"{name}_1", root / f"{name}_2")
+            single, ddp = (world_recipe(folder, root / "trajectories", *extra) for folder in pairs[name])
+            train_world_model(single)
             ddp_configs.append(ddp)
         mp.spawn(_train_rank, args=(ddp_configs, free_port()), nprocs=WORLD, join=True)
     finally:
@@ -88,3 +114,9 @@ def test_two_processes_match_one(runs, recipe):
 def test_logged_loss_parts_are_means_over_ranks(runs, recipe):
     """prediction_loss and regularizer describe the global batch, as the loss does, not rank 0's share."""
     compare(runs, recipe, ("prediction_loss", "regularizer"))
+
+
+@pytest.mark.parametrize("recipe", list(WORLD_RECIPES))
+def test_world_model_two_processes_match_one(runs, recipe):
+    """Teacher forcing, rollout, the anti-collapse term and gradients all see the global batch."""
+    compare(runs, recipe, ("loss", "teacher_forcing", "rollout", "regularizer", "smoothness", "grad_norm"))

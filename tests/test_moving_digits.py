@@ -97,3 +97,16 @@ def test_direction_label_is_the_net_displacement_the_frames_show(seed):
     angle = math.degrees(math.atan2(-dy, dx)) % 360  # screen y points down
     gap = abs((angle - 45 * direction + 180) % 360 - 180)
     assert gap <= 22.5 + 5  # rounding to the nearest 45 degrees, plus pixel rounding of positions
+
+
+def test_photo_backgrounds_keep_the_digit_and_change_the_scene(tmp_path):
+    black = generate_moving_digits(tmp_path / "black", num_videos=1, **SMALL)
+    photos = generate_moving_digits(tmp_path / "photos", num_videos=1, background="photos", **SMALL)
+    plain, _ = read_video(black / "video_00000.mp4")
+    scene, _ = read_video(photos / "video_00000.mp4")
+    assert plain.shape == scene.shape
+    background = plain.max(axis=-1) < 40
+    assert scene[background].mean() > plain[background].mean() + 20  # a photo, not black
+    assert json.loads((photos / "labels.json").read_text()) == json.loads((black / "labels.json").read_text())
+    with pytest.raises(DataError, match="background"):
+        generate_moving_digits(tmp_path / "bad", num_videos=1, background="noise", **SMALL)

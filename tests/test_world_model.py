@@ -21,7 +21,7 @@ def tiny_world_model(latent="pooled", grid=1, latent_dim=16, frameskip=2, contex
     encoder = EncoderConfig(
         embed_dim=32, depth=1, num_heads=2, img_size=32, patch_size=8, num_frames=1, tubelet_size=1
     )
-    side = grid if latent == "pooled" else 4
+    side = {"pooled": grid, "projected": 1}.get(latent, 4)
     width = latent_dim or 32
     predictor = ActionPredictorConfig(
         embed_dim=width,
@@ -85,9 +85,9 @@ def test_action_predictor_with_states_rotates_action_tokens_in_time_only():
     assert out.shape == (1, 2, 4, 16)
 
 
-@pytest.mark.parametrize("latent, grid", [("pooled", 1), ("pooled", 2), ("tokens", 1)])
+@pytest.mark.parametrize("latent, grid", [("pooled", 1), ("pooled", 2), ("projected", 1), ("tokens", 1)])
 def test_encode_and_rollout_shapes(latent, grid):
-    model = tiny_world_model(latent, grid, latent_dim=16 if latent == "pooled" else 0)
+    model = tiny_world_model(latent, grid, latent_dim=0 if latent == "tokens" else 16)
     n, d = model.latent_shape
     frames = torch.randint(0, 255, (3, 2, 32, 32, 3), dtype=torch.uint8)
     z = model.encode(frames)
@@ -127,6 +127,8 @@ def test_config_errors():
         WorldModelConfig(c.encoder, c.predictor, latent_dim=16, frameskip=3)
     with pytest.raises(ConfigError, match="latent"):
         WorldModelConfig(c.encoder, c.predictor, latent="cls")
+    with pytest.raises(ConfigError, match="latent_dim"):
+        WorldModelConfig(c.encoder, c.predictor, latent="projected")
 
 
 def test_checkpoint_round_trip_and_wrong_kind(tmp_path):

@@ -11,6 +11,7 @@ from worldjepa.cli import app
 from worldjepa.errors import ConfigError
 from worldjepa.eval.plan_eval import PlanEvalConfig, evaluate_planning
 from worldjepa.hub.world_model_files import load_world_model
+from worldjepa.objectives import SIGReg
 from worldjepa.train import world_model_trainer as trainer_module
 from worldjepa.train.metrics import read_metrics
 from worldjepa.train.world_model_config import load_world_model_config
@@ -167,3 +168,62 @@ def test_cli_collect_two_rooms(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert json.loads((out / "card.json").read_text())["episodes"] == 3
+
+
+def test_recipe_a_pretrains_on_env_frames_then_freezes_the_encoder(tmp_path, trained):
+    from worldjepa.train import load_pretrain_config, pretrain
+
+    recipe, _ = trained
+    pre = load_pretrain_config(
+        None,
+        [
+            "model.encoder=vit_test",
+            "model.predictor=predictor_test",
+            "model.encoder_overrides={num_frames: 1}",
+            "data.kind=two_rooms",
+            f"data.root={recipe.data.root}",
+            "data.num_videos=8",
+            "data.num_test_videos=4",
+            "data.frame_step=2",
+            "data.crop_size=32",
+            "data.batch_size=4",
+            "masks.kind=multiblock",
+            "optim.steps=2",
+            "run.progress=false",
+            "run.tensorboard=false",
+            f"run.out_dir={tmp_path / 'pre'}",
+        ],
+    )
+    encoder_dir = pretrain(pre).model_dir
+    frozen = tiny_recipe(
+        tmp_path,
+        recipe.data.root,
+        f"model.encoder_checkpoint={encoder_dir}",
+        "model.freeze_encoder=true",
+        steps=2,
+        out="frozen",
+    )
+    result = train_world_model(frozen)
+    model, _ = load_world_model(result.model_dir)
+    from worldjepa.hub.model_files import load_encoder
+
+    pretrained = load_encoder(encoder_dir).state_dict()
+    for name, value in model.encoder.state_dict().items():
+        assert torch.equal(value, pretrained[name]), name
+    assert "regularizer" not in read_metrics(result.run_dir)[-1]
+
+
+def test_anti_collapse_within_trajectories_ignores_what_never_moves():
+    from worldjepa.train.world_model_config import WorldObjectiveSection
+    from worldjepa.train.world_model_step import anti_collapse
+
+    g = torch.Generator().manual_seed(0)
+    layout_only = torch.randn(64, 1, 1, 8, generator=g).expand(64, 5, 1, 8)  # constant within each window
+    moving = torch.randn(64, 5, 1, 8, generator=g)
+    for kind in ("vicreg", "sigreg"):
+        batch = WorldObjectiveSection(regularizer=kind, regularizer_scope="batch")
+        trajectory = WorldObjectiveSection(regularizer=kind, regularizer_scope="trajectory")
+        sigreg = SIGReg(64)
+        collapsed = anti_collapse(layout_only, trajectory, sigreg, 0)
+        assert anti_collapse(layout_only, batch, sigreg, 0) < collapsed
+        assert anti_collapse(moving, trajectory, sigreg, 0) < collapsed

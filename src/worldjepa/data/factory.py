@@ -14,7 +14,7 @@ from worldjepa.data.transforms import RandomResizedCropVideo, VideoTransform
 from worldjepa.data.video_dataset import VideoDataset
 from worldjepa.errors import ConfigError, suggest
 
-DATA_KINDS = ("moving_digits", "video_folder", "digits", "photos", "image_folder")
+DATA_KINDS = ("moving_digits", "video_folder", "digits", "photos", "image_folder", "two_rooms")
 SPLITS = ("train", "test")
 
 
@@ -25,7 +25,9 @@ class DataConfig:
     kind: moving_digits (built-in synthetic videos, generated into `root` on first use) |
     video_folder (`root`/<class>/*.mp4 or `root` with labels.json; `root`/train and `root`/test
     when present) | digits (scikit-learn's handwritten digits) | photos (scikit-image's photos) |
-    image_folder (`root`/<class>/*.png).
+    image_folder (`root`/<class>/*.png) | two_rooms (frames of a `worldjepa collect two-rooms`
+    collection in `root`, as images: the first `num_videos` episodes train, the last
+    `num_test_videos` test; every `frame_step`-th frame).
     """
 
     kind: str = "moving_digits"
@@ -46,7 +48,7 @@ class DataConfig:
                 f"data.kind = '{self.kind}' is unknown.{suggest(self.kind, DATA_KINDS)} "
                 f"Choose one of {DATA_KINDS}."
             )
-        if self.kind in ("video_folder", "image_folder") and not self.root:
+        if self.kind in ("video_folder", "image_folder", "two_rooms") and not self.root:
             raise ConfigError(f"data.kind = '{self.kind}' needs data.root, the folder to read.")
 
 
@@ -94,6 +96,8 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
         if (root / split).is_dir():
             root = root / split
         return ImageFolder(root, size=config.crop_size, augment=augment, seed=seed), "image"
+    if config.kind == "two_rooms":
+        return two_rooms_frames(config, split, augment, seed), "image"
     if config.kind == "digits":
         images, labels = load_digits_images(size=config.crop_size)
         cut = int(0.8 * len(images))
@@ -101,3 +105,15 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
         return ArrayImageDataset(images[part], {"label": labels[part]}, augment=augment, seed=seed), "image"
     images, labels = load_photos(size=config.crop_size, seed=seed + (0 if split == "train" else 1))
     return ArrayImageDataset(images, {"label": np.asarray(labels)}, augment=augment, seed=seed), "image"
+
+
+def two_rooms_frames(config: DataConfig, split: str, augment: bool, seed: int) -> ArrayImageDataset:
+    """Frames of a Two-Rooms collection as an image dataset (for pretraining a world model's encoder)."""
+    from worldjepa.data.trajectories import TrajectoryDataset
+
+    collection = TrajectoryDataset(config.root, window=1)
+    episodes = collection.num_episodes
+    count = min(config.num_videos if split == "train" else config.num_test_videos, episodes)
+    chosen = range(count) if split == "train" else range(episodes - count, episodes)
+    frames = np.concatenate([collection.episode_frames(e)[:: config.frame_step] for e in chosen])
+    return ArrayImageDataset(frames, size=config.crop_size, augment=augment, seed=seed)

@@ -80,6 +80,14 @@ def render_moving_digit(
     return np.rint(composite).astype(np.uint8), direction
 
 
+def scene_for(background: str, size: int, key: tuple[int, int, int]) -> np.ndarray | None:
+    """The static background of the video keyed (seed, split, index), from its own generator: with
+    or without a photo, a video shows the same digit moving the same way."""
+    if background == "black":
+        return None
+    return photo_crop(size, np.random.default_rng((*key, 1)), PHOTO_DIM)
+
+
 def _is_complete(out_dir: Path, params: dict) -> bool:
     try:
         card = json.loads((out_dir / "card.json").read_text())
@@ -127,7 +135,7 @@ def generate_moving_digits(
     for i, name in enumerate(names):
         rng = np.random.default_rng((seed, SPLITS.index(split), i))
         pick = int(rng.integers(len(digits)))
-        scene = photo_crop(size, rng, PHOTO_DIM) if background == "photos" else None
+        scene = scene_for(background, size, (seed, SPLITS.index(split), i))
         video, direction = render_moving_digit(digits[pick], frames, size, rng, scene)
         write_video(out_dir / name, video, fps=fps)
         labels[name] = {"digit": int(targets[pick]), "direction": direction}

@@ -305,6 +305,11 @@ class TrajectoryDataset(Dataset):
     def __len__(self) -> int:
         return self.num_episodes * self.starts_per_episode
 
+    def episode_frames(self, episode: int) -> np.ndarray:
+        """All frames of one episode: uint8 `[steps + 1, H, W, 3]` (a copy, not a memory map)."""
+        k = int(np.searchsorted(self._offsets, episode, side="right")) - 1
+        return np.array(self._open()[k]["frames"][episode - self._offsets[k]])
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} out of range for {len(self)} windows")

@@ -3,8 +3,9 @@
 It follows the planners' protocol (`worldjepa.planning.WorldModel`): `encode(obs)` maps frames to
 latents `[B, N, D]` and `rollout(z0, actions)` predicts the latents after each action.
 Latents are either every patch token of the frame (`latent: tokens`, N = patches, as V-JEPA 2-AC) or a
-compact latent: tokens averaged to a `latent_grid` x `latent_grid` grid and optionally projected to
-`latent_dim` (`latent: pooled`), which makes planning fast.
+compact latent that makes planning fast: tokens averaged to a `latent_grid` x `latent_grid` grid and
+optionally projected to `latent_dim` (`latent: pooled`), or all tokens concatenated and projected to
+one `latent_dim` vector (`latent: projected`, which keeps where each token sits).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from worldjepa.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from worldjepa.errors import ConfigError, ShapeError
 from worldjepa.models.action_predictor import ActionPredictor
 from worldjepa.models.config import ActionPredictorConfig, EncoderConfig
 from worldjepa.models.encoder import Encoder
 
-LATENTS = ("tokens", "pooled")
+LATENTS = ("tokens", "pooled", "projected")
 
 
 @dataclass
@@ -43,8 +45,12 @@ class WorldModelConfig:
     inverse_dynamics: bool = False
 
     def __post_init__(self):
+        if self.latent == "projected" and self.latent_dim < 1:
+            raise ConfigError("latent: projected needs latent_dim >= 1 (the size of the projected vector).")
         if self.latent not in LATENTS:
             raise ConfigError(f"latent = '{self.latent}' is unknown; choose one of {LATENTS}.")
+        if self.encoder.in_chans != 3:
+            raise ConfigError("A world model encodes RGB frames: the encoder's in_chans must be 3.")
         if self.encoder.is_video:
             raise ConfigError("A world model encodes single frames: set the encoder's num_frames to 1.")
         p = self.predictor
@@ -66,7 +72,7 @@ class WorldModelConfig:
 
     @property
     def latent_side(self) -> int:
-        return self.latent_grid if self.latent == "pooled" else self.patch_side
+        return {"pooled": self.latent_grid, "projected": 1}.get(self.latent, self.patch_side)
 
     @property
     def latent_width(self) -> int:
@@ -85,18 +91,20 @@ class WorldModel(nn.Module):
     """encode(obs) -> z [B, N, D]; predict (teacher forcing) and rollout (autoregressive) in latent space.
 
     `obs` is uint8 frames `[..., H, W, C]` as an environment renders them, or float `[..., C, H, W]`
-    already scaled to [-1, 1].
+    already normalised with ImageNet statistics (as every worldjepa dataset and V-JEPA 2 do, so an
+    encoder pretrained by `worldjepa pretrain` sees the same inputs here).
     """
 
     def __init__(self, config: WorldModelConfig):
         super().__init__()
         self.config = c = config
         self.encoder = Encoder(c.encoder)
-        self.projector = nn.Linear(c.encoder.embed_dim, c.latent_dim) if c.latent_dim else None
+        tokens_in = c.patch_side**2 if c.latent == "projected" else 1
+        self.projector = nn.Linear(tokens_in * c.encoder.embed_dim, c.latent_dim) if c.latent_dim else None
         self.predictor = ActionPredictor(c.predictor)
         flat = c.latent_shape[0] * c.latent_shape[1]
         self.inverse_dynamics = (
-            nn.Sequential(nn.Linear(2 * flat, 256), nn.GELU(), nn.Linear(256, c.action_dim))
+            nn.Sequential(nn.Linear(2 * flat, 256), nn.GELU(), nn.Linear(256, c.env_action_dim))
             if c.inverse_dynamics
             else None
         )
@@ -110,7 +118,7 @@ class WorldModel(nn.Module):
         return self.config.latent_shape
 
     def preprocess(self, obs: Tensor) -> Tensor:
-        """uint8 `[..., H, W, C]` -> float `[..., C, H, W]` in [-1, 1]; float input is checked and kept."""
+        """uint8 `[..., H, W, C]` -> ImageNet-normalised float `[..., C, H, W]`; float input is checked."""
         e = self.config.encoder
         size, chans = e.img_size, e.in_chans
         if obs.dtype == torch.uint8:
@@ -119,7 +127,9 @@ class WorldModel(nn.Module):
                     f"Frames must be uint8 [..., {size}, {size}, {chans}] (height, width, channels), "
                     f"got {tuple(obs.shape)}; this model was trained on {size}x{size} {chans}-channel frames."
                 )
-            obs = obs.movedim(-1, -3).float().div(127.5).sub(1.0)
+            mean = obs.new_tensor(IMAGENET_MEAN, dtype=torch.float32).view(3, 1, 1)
+            std = obs.new_tensor(IMAGENET_STD, dtype=torch.float32).view(3, 1, 1)
+            obs = (obs.movedim(-1, -3).float().div(255.0) - mean) / std
         elif obs.dim() < 3 or obs.shape[-3:] != (chans, size, size):
             raise ShapeError(
                 f"Float frames must be [..., {chans}, {size}, {size}], got {tuple(obs.shape)}; "
@@ -141,6 +151,8 @@ class WorldModel(nn.Module):
             side = c.patch_side
             grid = tokens.transpose(1, 2).unflatten(-1, (side, side))
             tokens = F.adaptive_avg_pool2d(grid, c.latent_grid).flatten(2).transpose(1, 2)
+        elif c.latent == "projected":
+            tokens = tokens.flatten(1).unsqueeze(1)
         if self.projector is not None:
             tokens = self.projector(tokens)
         return self.normalize(tokens)
@@ -178,7 +190,9 @@ class WorldModel(nn.Module):
         return torch.stack(frames[1:], 1)
 
     def infer_actions(self, z: Tensor, z_next: Tensor) -> Tensor:
-        """Inverse dynamics: latents `[..., N, D]` before and after -> the action `[..., A]`."""
+        """Inverse dynamics: latents `[..., N, D]` before and after a model step -> the sum of its
+        `frameskip` env actions `[..., env_action_dim]` in units of `max_norm` (the sum is what two
+        frames can tell)."""
         if self.inverse_dynamics is None:
             raise ConfigError("This world model has no inverse-dynamics head (inverse_dynamics: false).")
         return self.inverse_dynamics(torch.cat([z.flatten(-2), z_next.flatten(-2)], dim=-1))

@@ -16,7 +16,8 @@ class WorldModelSection:
     """Sizes of the frame encoder (a preset plus overrides) and of the action predictor.
 
     latent: pooled (compact: tokens averaged to latent_grid x latent_grid, projected to latent_dim
-    when > 0) | tokens (every patch token, as V-JEPA 2-AC). `encoder_checkpoint`: start the encoder
+    when > 0) | projected (compact: all tokens concatenated and projected to latent_dim) | tokens
+    (every patch token, as V-JEPA 2-AC). `encoder_checkpoint`: start the encoder
     from a pretraining run's model folder (recipe (a) with `freeze_encoder`).
     """
 
@@ -63,9 +64,11 @@ class WorldObjectiveSection:
     rollout_weight: float = 1.0
     regularizer: str = "sigreg"
     regularizer_weight: float = 0.1
+    regularizer_scope: str = "batch"  # batch | trajectory (each window's mean latent removed first)
     sigreg_slices: int = 256
     vicreg_std_weight: float = 1.0
     vicreg_cov_weight: float = 0.04
+    smoothness_weight: float = 0.0
     inverse_dynamics_weight: float = 0.0
     stop_grad_targets: bool = False
 
@@ -82,7 +85,8 @@ class WorldModelTrainConfig:
         choices = {
             "objective.loss": (self.objective.loss, ("l1", "l2")),
             "objective.regularizer": (self.objective.regularizer, ("sigreg", "vicreg", "none")),
-            "model.latent": (self.model.latent, ("pooled", "tokens")),
+            "objective.regularizer_scope": (self.objective.regularizer_scope, ("batch", "trajectory")),
+            "model.latent": (self.model.latent, ("pooled", "projected", "tokens")),
             "run.precision": (self.run.precision, ("auto", "fp32", "bf16")),
         }
         for key, (value, allowed) in choices.items():

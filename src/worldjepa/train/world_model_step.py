@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
+import torch.distributed.nn.functional as dist_fn
 from torch import Tensor
 
 from worldjepa.models.world_model import WorldModel
@@ -18,6 +20,24 @@ class WorldStepOutput:
     loss: Tensor
     terms: dict[str, Tensor]  # each weighted term, detached, for logging
     latents: Tensor  # [B, T+1, N, D], detached, for the collapse monitors
+
+
+def anti_collapse(z: Tensor, objective: WorldObjectiveSection, sigreg: SIGReg | None, step: int) -> Tensor:
+    """The unweighted regulariser on latents `[B, T, N, D]`, one sample per frame (flattened N * D).
+
+    Scope "trajectory" removes each window's mean first: a latent that only encodes what stays
+    fixed within an episode (the room layout) then scores as collapsed.
+    """
+    flat = z.flatten(2)
+    if objective.regularizer_scope == "trajectory":
+        flat = flat - flat.mean(dim=1, keepdim=True)
+    flat = flat.flatten(0, 1)
+    if objective.regularizer == "sigreg":
+        return sigreg(flat, step)  # all-reduces its statistics itself under torch.distributed
+    if dist.is_available() and dist.is_initialized():  # VICReg's statistics are over the global batch
+        flat = torch.cat(dist_fn.all_gather(flat), dim=0)
+    o = objective
+    return o.vicreg_std_weight * variance_loss(flat) + o.vicreg_cov_weight * covariance_loss(flat)
 
 
 def world_model_losses(
@@ -35,7 +55,12 @@ def world_model_losses(
     back for `rollout_steps` steps from z_0 (V-JEPA 2-AC). Targets are detached when the encoder is
     frozen or `stop_grad_targets`; otherwise the regulariser keeps the jointly trained encoder from
     collapsing (LeWM, PLDM): SIGReg pulls each frame's flattened latent towards N(0, I), scale included
-    (so the latents should not be layer-normed), or VICReg's variance + covariance terms.
+    (so the latents should not be layer-normed), or VICReg's variance + covariance terms. With
+    `regularizer_scope: trajectory` each window's mean latent is removed first, so only what changes
+    within a trajectory (the agent, not the room layout) can satisfy the regulariser. The smoothness
+    term (PLDM) keeps consecutive latents close, so latent distance follows path length. The inverse-
+    dynamics head predicts each model step's summed env action (in units of the max step) from the
+    latents before and after.
     """
     o = objective
     if frozen_encoder:
@@ -50,14 +75,12 @@ def world_model_losses(
         rolled = model.rollout(z[:, 0], actions[:, :k])
         terms["rollout"] = o.rollout_weight * jepa_loss(rolled, target[:, :k], o.loss)
     if not frozen_encoder and o.regularizer != "none":
-        flat = z.flatten(2).flatten(0, 1)  # one sample per frame: [B*(T+1), N*D]
-        if o.regularizer == "sigreg":
-            reg = sigreg(flat, step)
-        else:
-            reg = o.vicreg_std_weight * variance_loss(flat) + o.vicreg_cov_weight * covariance_loss(flat)
-        terms["regularizer"] = o.regularizer_weight * reg
+        terms["regularizer"] = o.regularizer_weight * anti_collapse(z, o, sigreg, step)
+    if o.smoothness_weight > 0:
+        terms["smoothness"] = o.smoothness_weight * (z[:, 1:] - z[:, :-1]).square().mean()
     if o.inverse_dynamics_weight > 0:
         inferred = model.infer_actions(z[:, :-1], z[:, 1:])
-        terms["inverse_dynamics"] = o.inverse_dynamics_weight * (inferred - actions).square().mean()
+        displacement = actions.unflatten(-1, (-1, inferred.shape[-1])).sum(-2) / model.config.max_norm
+        terms["inverse_dynamics"] = o.inverse_dynamics_weight * (inferred - displacement).square().mean()
     loss = sum(terms.values())
     return WorldStepOutput(loss, {k: v.detach() for k, v in terms.items()}, z.detach())

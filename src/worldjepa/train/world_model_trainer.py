@@ -47,7 +47,7 @@ def build_world_model_config(config: WorldModelTrainConfig, env: TwoRoomsConfig)
             f"The encoder must take single {env.size} px frames (img_size {env.size}, num_frames 1); "
             f"got img_size {encoder.img_size}, num_frames {encoder.num_frames}."
         )
-    side = m.latent_grid if m.latent == "pooled" else encoder.img_size // encoder.patch_size
+    side = {"pooled": m.latent_grid, "projected": 1}.get(m.latent, encoder.img_size // encoder.patch_size)
     predictor = ActionPredictorConfig(
         embed_dim=m.latent_dim or encoder.embed_dim,
         predictor_embed_dim=m.predictor_width,
@@ -89,6 +89,7 @@ METRICS = [
     "teacher_forcing",
     "rollout",
     "regularizer",
+    "smoothness",
     "inverse_dynamics",
     "lr",
     "weight_decay",

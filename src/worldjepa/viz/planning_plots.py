@@ -203,7 +203,9 @@ def plot_energy_landscape(
         line = None if trajectory[i] is None else check_points(trajectory[i], f"trajectory[{i}]")
         panels.append((frame, grid, extent, goal_xy, start_xy, line))
     finite = np.concatenate([p[1][np.isfinite(p[1])] for p in panels])
-    vmin, vmax = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    # The 98th percentile caps the scale: a few outliers (an agent drawn inside the door) would
+    # otherwise flatten everything else into one colour.
+    vmin, vmax = (finite.min(), np.percentile(finite, 98)) if finite.size else (0.0, 1.0)
 
     fig, axes = panel_grid(n, panel_inches=4.0 if n == 1 else 3.2)
     for i, (ax, (frame, grid, extent, goal_xy, start_xy, line)) in enumerate(zip(axes, panels, strict=True)):

@@ -13,6 +13,7 @@ LOSS_TERMS = {  # metrics.csv columns of loss terms (pretraining and world model
     "teacher_forcing": "teacher forcing",
     "rollout": "rollout",
     "regularizer": "anti-collapse",
+    "smoothness": "smoothness",
     "inverse_dynamics": "inverse dynamics",
 }
 
