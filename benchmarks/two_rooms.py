@@ -75,21 +75,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--episodes", type=int, default=200)
-    parser.add_argument("--planners", nargs="+", default=["cem", "mppi", "gd"])
+    parser.add_argument("--planners", nargs="+", default=["mppi", "cem", "gd"])
     parser.add_argument("--steps", type=int, default=None, help="Training steps (default: the recipe's).")
     parser.add_argument("--ablation", action="store_true", help="Also train and evaluate the variants.")
     parser.add_argument("--ablation-episodes", type=int, default=50)
+    parser.add_argument("--variants", nargs="+", default=list(ABLATIONS), choices=list(ABLATIONS))
+    parser.add_argument(
+        "--only-ablation", action="store_true", help="Skip the default model (run it separately)."
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/bench_two_rooms"))
     args = parser.parse_args()
     started = time.time()
-    model_dir, training = train("default", [], args.seed, args.out, args.steps)
-    planners = {
-        name: evaluate(model_dir, name, args.episodes, args.seed, args.out / "default" / name)
-        for name in args.planners
-    }
-    ablation = {}
-    if args.ablation:
-        for name, overrides in ABLATIONS.items():
+    training, planners, ablation = {}, {}, {}
+    if not args.only_ablation:
+        model_dir, training = train("default", [], args.seed, args.out, args.steps)
+        planners = {
+            name: evaluate(model_dir, name, args.episodes, args.seed, args.out / "default" / name)
+            for name in args.planners
+        }
+    if args.ablation or args.only_ablation:
+        for name in args.variants:
+            overrides = ABLATIONS[name]
             variant_dir, variant_training = train(name, overrides, args.seed, args.out, args.steps)
             ablation[name] = variant_training | evaluate(
                 variant_dir, args.planners[0], args.ablation_episodes, args.seed, args.out / name

@@ -19,7 +19,7 @@ from worldjepa.train.world_model_trainer import train_world_model
 from worldjepa.viz import plot_training_curves
 
 DEFAULT_RECIPE = Path("configs/world_model_two_rooms.yaml")
-DEMO_PLANNERS = ("cem", "mppi", "gd")
+DEMO_PLANNERS = ("mppi", "cem", "gd")
 # Gradient planning backpropagates through every rollout step; with the MPC's warm start 10 Adam steps
 # per replan keep it near the samplers' speed on 2 cores.
 PLANNER_SETTINGS = {"gd": {"iterations": 10}}

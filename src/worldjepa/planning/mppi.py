@@ -26,7 +26,7 @@ class MPPIConfig:
     samples: int = 256
     iterations: int = 4
     temperature: float = 0.01
-    noise_std: float = 0.3
+    noise_std: float = 0.6
     distance: str = "l1"
     reduce: str = "final"
 

@@ -4,46 +4,26 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import torch
-import yaml
-from rich.console import Console
 from torch.nn.parallel import DistributedDataParallel
 
-from worldjepa.config import to_dict
 from worldjepa.data.factory import build_dataset
-from worldjepa.device import resolve_device
-from worldjepa.errors import ConfigError
 from worldjepa.eval.collapse import effective_rank, feature_std
-from worldjepa.hub.model_files import save_model_files
-from worldjepa.io import write_text
 from worldjepa.models import create_model
 from worldjepa.objectives import EMA, SIGReg, momentum_at
 from worldjepa.seed import seed_everything
 from worldjepa.train.config import PretrainConfig
-from worldjepa.train.distributed import World, all_reduce_mean, setup_distributed
+from worldjepa.train.distributed import all_reduce_mean
 from worldjepa.train.jepa_step import JEPA, normalize_targets, subsample_tokens
 from worldjepa.train.masking import build_mask_generator, masks_for_rank
 from worldjepa.train.metrics import MetricsLog
 from worldjepa.train.optim import apply_schedules, autocast_for, build_adamw, check_finite
 from worldjepa.train.progress import TrainProgress
-from worldjepa.train.sampler import EpochIndexed, GlobalBatchSampler
-from worldjepa.train.state import latest_checkpoint, load_checkpoint, save_checkpoint
+from worldjepa.train.run import TrainingRun, TrainResult
 
 
-@dataclass
-class TrainResult:
-    run_dir: Path
-    model_dir: Path
-    final_loss: float
-    steps: int
-    seconds: float
-    samples_per_s: float
-
-
-class Trainer:
+class Trainer(TrainingRun):
     """Builds models, data, masks and optimizer from a PretrainConfig; `fit()` trains and saves.
 
     Checkpoints (model + optimizer + step + RNG) are written atomically every
@@ -52,12 +32,7 @@ class Trainer:
 
     def __init__(self, config: PretrainConfig, resume: bool = False, dataset=None):
         self.config = c = config
-        self.device = resolve_device(c.run.device)
-        self.world: World = setup_distributed(self.device)
-        if self.device.type == "cuda" and self.world.distributed:
-            self.device = torch.device("cuda", self.world.local_rank)
-        self.console = Console(quiet=not self.world.is_main)
-        self.run_dir = Path(c.run.out_dir)
+        self.setup_run(c.run)
         seed_everything(c.run.seed)
         self.dataset, self.input_key = dataset or build_dataset(c.data, split="train", seed=c.run.seed)
         is_video = self.input_key == "video"
@@ -112,49 +87,8 @@ class Trainer:
             models["target_encoder"] = self.ema.target
         return models
 
-    def fresh_start(self) -> int:
-        if latest_checkpoint(self.run_dir) is not None:
-            raise ConfigError(
-                f"'{self.run_dir}' already holds checkpoints of a run. Pass --resume to continue it, "
-                "or set run.out_dir to a new folder."
-            )
-        if self.world.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            write_text(self.run_dir / "config.yaml", yaml.safe_dump(to_dict(self.config), sort_keys=False))
-        return 0
-
-    def restore(self) -> int:
-        path = latest_checkpoint(self.run_dir)
-        if path is None:
-            self.console.print(f"[yellow]No checkpoint in {self.run_dir}; starting from step 0.")
-            return self.fresh_start()
-        saved = load_checkpoint(path, self.checkpoint_models(), self.optimizer)
-        self.console.print(f"Resumed from {path} (step {saved['step']}).")
-        return int(saved["step"])
-
-    # -- training ----------------------------------------------------------------------------
     def autocast(self):
         return autocast_for(self.device, self.config.run.precision)
-
-    def loader(self):
-        c = self.config
-        sampler = GlobalBatchSampler(
-            len(self.dataset),
-            c.data.batch_size,
-            c.run.seed,
-            self.world.rank,
-            self.world.world_size,
-            self.start_step,
-        )
-        return iter(
-            torch.utils.data.DataLoader(
-                EpochIndexed(self.dataset),
-                batch_sampler=sampler,
-                num_workers=c.data.num_workers,
-                pin_memory=self.device.type == "cuda",
-                persistent_workers=c.data.num_workers > 0,
-            )
-        )
 
     def set_schedules(self, step: int) -> tuple[float, float]:
         return apply_schedules(self.optimizer, step, self.config.optim)
@@ -168,7 +102,7 @@ class Trainer:
             else None
         )
         progress = TrainProgress(total, self.start_step, c.run.progress and self.world.is_main)
-        batches = self.loader()
+        batches = self.loader(c.data.batch_size, c.data.num_workers)
         self.model.train()
         started, window_start, window_samples = time.perf_counter(), time.perf_counter(), 0
         loss_value, samples_per_s = math.nan, 0.0
@@ -227,38 +161,13 @@ class Trainer:
             progress.close()
             if log is not None:
                 log.close()
-        seconds = time.perf_counter() - started
-        model_dir = self.run_dir / "model"
-        if self.world.is_main:
-            save_model_files(model_dir, self.checkpoint_models(), meta={"recipe": to_dict(c), "steps": total})
-        trained = total - self.start_step
-        return TrainResult(
-            self.run_dir,
-            model_dir,
-            loss_value,
-            total,
-            seconds,
-            trained * c.data.batch_size / max(seconds, 1e-9),
-        )
+        return self.finish(loss_value, started, c.data.batch_size)
 
     @torch.no_grad()
     def monitor(self, targets: torch.Tensor) -> dict[str, float]:
         """Collapse monitors on the target tokens: per-dimension std and effective rank."""
         flat = subsample_tokens(targets.float(), 2048, step=0).cpu()
         return {"effective_rank": effective_rank(flat), "feature_std": feature_std(flat)}
-
-    def save(self, step: int) -> None:
-        if self.world.is_main:
-            save_checkpoint(
-                self.run_dir,
-                step,
-                self.checkpoint_models(),
-                self.optimizer,
-                {"meta": {"recipe": to_dict(self.config)}},
-                keep=self.config.run.keep_checkpoints,
-            )
-        if self.world.distributed:
-            torch.distributed.barrier()
 
 
 def pretrain(config: PretrainConfig, resume: bool = False, dataset=None) -> TrainResult:

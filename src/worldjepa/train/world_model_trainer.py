@@ -7,29 +7,24 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 from rich.console import Console
 
 from worldjepa.config import from_dict, to_dict
 from worldjepa.data.trajectories import TrajectoryDataset, collect_two_rooms
-from worldjepa.device import resolve_device
 from worldjepa.envs import TwoRoomsConfig
 from worldjepa.errors import ConfigError
 from worldjepa.eval.collapse import effective_rank, feature_std
-from worldjepa.hub.model_files import load_encoder, save_model_files
+from worldjepa.hub.model_files import load_encoder
 from worldjepa.hub.strict_load import load_state_strict
 from worldjepa.hub.world_model_files import MODEL_NAME
-from worldjepa.io import write_text
 from worldjepa.models import ActionPredictorConfig, WorldModel, WorldModelConfig, preset_config
 from worldjepa.objectives import SIGReg
 from worldjepa.seed import seed_everything
-from worldjepa.train.distributed import World, all_reduce_mean, setup_distributed
+from worldjepa.train.distributed import all_reduce_mean
 from worldjepa.train.metrics import MetricsLog
 from worldjepa.train.optim import apply_schedules, autocast_for, build_adamw, check_finite
 from worldjepa.train.progress import TrainProgress
-from worldjepa.train.sampler import EpochIndexed, GlobalBatchSampler
-from worldjepa.train.state import latest_checkpoint, load_checkpoint, save_checkpoint
-from worldjepa.train.trainer import TrainResult
+from worldjepa.train.run import TrainingRun, TrainResult
 from worldjepa.train.world_model_config import WorldModelTrainConfig
 from worldjepa.train.world_model_step import world_model_losses
 
@@ -100,20 +95,16 @@ METRICS = [
 ]
 
 
-class WorldModelTrainer:
+class WorldModelTrainer(TrainingRun):
     """Builds the world model, data and optimizer from a recipe; `fit()` trains and saves.
 
-    Atomic checkpoints every `run.checkpoint_every` steps; `resume=True` continues exactly.
+    Atomic checkpoints every `run.checkpoint_every` steps; `resume=True` continues exactly. Under
+    torchrun each rank trains on its share of the global batch; gradients are averaged by hand.
     """
 
     def __init__(self, config: WorldModelTrainConfig, resume: bool = False):
         self.config = c = config
-        self.device = resolve_device(c.run.device)
-        self.world: World = setup_distributed(self.device)
-        if self.device.type == "cuda" and self.world.distributed:
-            self.device = torch.device("cuda", self.world.local_rank)
-        self.console = Console(quiet=not self.world.is_main)
-        self.run_dir = Path(c.run.out_dir)
+        self.setup_run(c.run)
         self.env = from_dict(TwoRoomsConfig, c.data.env, where="data.env")
         root = trajectories_for(c, self.console) if self.world.is_main else Path(c.data.root)
         if self.world.distributed:
@@ -130,47 +121,11 @@ class WorldModelTrainer:
         self.optimizer = build_adamw(self.model, c.optim)
         self.start_step = self.restore() if resume else self.fresh_start()
 
-    def fresh_start(self) -> int:
-        if latest_checkpoint(self.run_dir) is not None:
-            raise ConfigError(
-                f"'{self.run_dir}' already holds checkpoints of a run. Pass --resume to continue it, "
-                "or set run.out_dir to a new folder."
-            )
-        if self.world.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            write_text(self.run_dir / "config.yaml", yaml.safe_dump(to_dict(self.config), sort_keys=False))
-        return 0
-
-    def restore(self) -> int:
-        path = latest_checkpoint(self.run_dir)
-        if path is None:
-            self.console.print(f"[yellow]No checkpoint in {self.run_dir}; starting from step 0.")
-            return self.fresh_start()
-        saved = load_checkpoint(path, {MODEL_NAME: self.model}, self.optimizer)
-        self.console.print(f"Resumed from {path} (step {saved['step']}).")
-        return int(saved["step"])
+    def checkpoint_models(self) -> dict[str, torch.nn.Module]:
+        return {MODEL_NAME: self.model}
 
     def meta(self) -> dict:
-        return {"recipe": to_dict(self.config), "env": to_dict(self.env), "data_card": self.dataset.card}
-
-    def loader(self):
-        c = self.config
-        sampler = GlobalBatchSampler(
-            len(self.dataset),
-            c.data.batch_size,
-            c.run.seed,
-            self.world.rank,
-            self.world.world_size,
-            self.start_step,
-        )
-        return iter(
-            torch.utils.data.DataLoader(
-                EpochIndexed(self.dataset),
-                batch_sampler=sampler,
-                num_workers=c.data.num_workers,
-                persistent_workers=c.data.num_workers > 0,
-            )
-        )
+        return super().meta() | {"env": to_dict(self.env), "data_card": self.dataset.card}
 
     def fit(self) -> TrainResult:
         c = self.config
@@ -181,7 +136,7 @@ class WorldModelTrainer:
             else None
         )
         progress = TrainProgress(total, self.start_step, c.run.progress and self.world.is_main, "world model")
-        batches = self.loader()
+        batches = self.loader(c.data.batch_size, c.data.num_workers)
         self.model.train()
         started, window_start, window_samples = time.perf_counter(), time.perf_counter(), 0
         loss_value, samples_per_s = math.nan, 0.0
@@ -230,19 +185,7 @@ class WorldModelTrainer:
             progress.close()
             if log is not None:
                 log.close()
-        seconds = time.perf_counter() - started
-        model_dir = self.run_dir / "model"
-        if self.world.is_main:
-            save_model_files(model_dir, {MODEL_NAME: self.model}, meta=self.meta() | {"steps": total})
-        trained = total - self.start_step
-        return TrainResult(
-            self.run_dir,
-            model_dir,
-            loss_value,
-            total,
-            seconds,
-            trained * c.data.batch_size / max(seconds, 1e-9),
-        )
+        return self.finish(loss_value, started, c.data.batch_size)
 
     def average_gradients(self) -> None:
         """Average gradients over ranks (the model is not wrapped in DDP: rollouts call it many times)."""
@@ -250,19 +193,6 @@ class WorldModelTrainer:
             if p.grad is not None:
                 torch.distributed.all_reduce(p.grad)
                 p.grad /= self.world.world_size
-
-    def save(self, step: int) -> None:
-        if self.world.is_main:
-            save_checkpoint(
-                self.run_dir,
-                step,
-                {MODEL_NAME: self.model},
-                self.optimizer,
-                {"meta": self.meta()},
-                keep=self.config.run.keep_checkpoints,
-            )
-        if self.world.distributed:
-            torch.distributed.barrier()
 
 
 def train_world_model(config: WorldModelTrainConfig, resume: bool = False) -> TrainResult:
