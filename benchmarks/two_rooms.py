@@ -11,6 +11,7 @@ Usage: python benchmarks/two_rooms.py [--seed 0] [--episodes 200] [--out runs/be
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import sys
@@ -21,7 +22,7 @@ import torch
 
 from worldjepa.eval.plan_eval import PlanEvalConfig, evaluate_planning
 from worldjepa.hub.world_model_files import load_world_model
-from worldjepa.planning_demo import EVAL_SEED, PLANNER_SETTINGS
+from worldjepa.planning_demo import EVAL_SEED
 from worldjepa.train.world_model_config import load_world_model_config
 from worldjepa.train.world_model_trainer import train_world_model
 
@@ -46,7 +47,8 @@ def train(name: str, overrides: list[str], seed: int, out: Path, steps: int | No
     ]
     if steps is not None:
         pairs.append(f"optim.steps={steps}")
-    result = train_world_model(load_world_model_config(RECIPE, pairs), resume=True)
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON report
+        result = train_world_model(load_world_model_config(RECIPE, pairs), resume=True)
     return result.model_dir, {
         "steps": result.steps,
         "train_seconds": round(result.seconds, 1),
@@ -56,12 +58,7 @@ def train(name: str, overrides: list[str], seed: int, out: Path, steps: int | No
 
 def evaluate(model_dir: Path, planner: str, episodes: int, seed: int, out: Path) -> dict:
     model, meta = load_world_model(model_dir)
-    config = PlanEvalConfig(
-        episodes=episodes,
-        seed=EVAL_SEED + seed,
-        planner=planner,
-        planner_overrides=PLANNER_SETTINGS.get(planner, {}),
-    )
+    config = PlanEvalConfig(episodes=episodes, seed=EVAL_SEED + seed, planner=planner)
     results = evaluate_planning(model, meta, config, out, progress=False)
     summary = {key: results[key] for key in KEPT}
     summary |= {
@@ -75,7 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--episodes", type=int, default=200)
-    parser.add_argument("--planners", nargs="+", default=["mppi", "cem", "gd"])
+    parser.add_argument("--planners", nargs="+", default=["gd", "mppi", "cem"])
     parser.add_argument("--steps", type=int, default=None, help="Training steps (default: the recipe's).")
     parser.add_argument("--ablation", action="store_true", help="Also train and evaluate the variants.")
     parser.add_argument("--ablation-episodes", type=int, default=50)

@@ -65,6 +65,6 @@ def test_planning_demo_trains_a_world_model_and_evaluates_every_planner(tmp_path
     assert all(name in result.output for name in ("cem", "mppi", "gd"))
     report = json.loads((out / "report.json").read_text())
     assert report["training"]["steps"] == 2
-    assert [p["planner"] for p in report["planners"]] == ["mppi", "cem", "gd"]
+    assert [p["planner"] for p in report["planners"]] == ["gd", "mppi", "cem"]
     assert Path(report["files"]["cem_energy_landscape"]).read_bytes()[:4] == b"\x89PNG"
-    assert Path(report["files"]["gd_episodes_gif"]).read_bytes()[:3] == b"GIF"
+    assert Path(report["files"]["cem_episodes_gif"]).read_bytes()[:3] == b"GIF"

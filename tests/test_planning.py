@@ -27,6 +27,7 @@ MAX_NORM = 0.5
 SETTINGS = {
     "cem": {"iterations": 15, "topk": 16},
     "mppi": {"iterations": 30, "noise_std": 0.1, "temperature": 0.003},
+    "gd": {"iterations": 50},
 }
 NAMES = ["cem", "mppi", "gd"]
 

@@ -106,7 +106,7 @@ def eval_plan_command(
     episodes: Annotated[
         int, typer.Option("--episodes", help="Episodes (start and goal in opposite rooms).")
     ] = 50,
-    planner: Annotated[str, typer.Option("--planner", help="mppi, cem or gd.")] = "mppi",
+    planner: Annotated[str, typer.Option("--planner", help="gd (gradient), mppi or cem.")] = "gd",
     planner_kwargs: Annotated[
         str | None, typer.Option("--planner-kwargs", help="Planner settings (JSON), e.g. '{\"horizon\": 6}'.")
     ] = None,
@@ -149,7 +149,7 @@ def demo(
     steps: Annotated[int, typer.Option("--steps", help="Training steps; 0 keeps the recipe's.")] = 0,
     episodes: Annotated[int, typer.Option("--episodes", help="Evaluation episodes per planner.")] = 50,
 ):
-    """Two-Rooms end to end on CPU: collect data, train a world model, plan with CEM, MPPI and gradients."""
+    """Two-Rooms end to end on CPU: collect data, train a world model, plan with gradients, MPPI and CEM."""
     from worldjepa.cli_tables import plan_table
     from worldjepa.planning_demo import run_planning_demo
 

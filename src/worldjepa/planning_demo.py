@@ -19,10 +19,7 @@ from worldjepa.train.world_model_trainer import train_world_model
 from worldjepa.viz import plot_training_curves
 
 DEFAULT_RECIPE = Path("configs/world_model_two_rooms.yaml")
-DEMO_PLANNERS = ("mppi", "cem", "gd")
-# Gradient planning backpropagates through every rollout step; with the MPC's warm start 10 Adam steps
-# per replan keep it near the samplers' speed on 2 cores.
-PLANNER_SETTINGS = {"gd": {"iterations": 10}}
+DEMO_PLANNERS = ("gd", "mppi", "cem")
 EVAL_SEED = 10_000  # episodes use env seeds from here on; training data uses collection seed 0
 
 
@@ -55,12 +52,7 @@ def run_planning_demo(
         evaluate_planning(
             model,
             meta,
-            PlanEvalConfig(
-                episodes=episodes,
-                seed=EVAL_SEED + seed,
-                planner=name,
-                planner_overrides=PLANNER_SETTINGS.get(name, {}),
-            ),
+            PlanEvalConfig(episodes=episodes, seed=EVAL_SEED + seed, planner=name),
             out_dir / name,
             progress=progress,
         )
