@@ -141,6 +141,8 @@ def test_cli_eval_plan_end_to_end_and_errors(tmp_path, trained):
     assert (tmp_path / "cli" / "results.json").is_file() and "success" in ok.output
     bad_env = runner.invoke(app, [*args, "--env-kwargs", '{"door_widht": 14}'])
     assert bad_env.exit_code == 1 and "door_widht" in bad_env.output and "door_width" in bad_env.output
+    no_episodes = runner.invoke(app, [*args[:-2], "--episodes", "0"])
+    assert no_episodes.exit_code == 1 and "episodes" in no_episodes.output
     bad_planner = runner.invoke(app, [*args, "--planner", "cme"])
     assert bad_planner.exit_code == 1 and "cem" in bad_planner.output
     wrong_kind = runner.invoke(

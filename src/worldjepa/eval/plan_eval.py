@@ -3,7 +3,6 @@ timings, and the pictures (trajectories, energy landscape, a GIF)."""
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +12,10 @@ import numpy as np
 import torch
 from rich.progress import Progress
 
-from worldjepa.config import from_dict, to_dict
-from worldjepa.envs import SUCCESS_RADIUS, SUCCESS_RADIUS_STRICT, TwoRooms, TwoRoomsConfig
+from worldjepa.config import to_dict
+from worldjepa.envs import SUCCESS_RADIUS, SUCCESS_RADIUS_STRICT, TwoRooms
 from worldjepa.envs.two_rooms_geometry import free_positions, render_batch
+from worldjepa.errors import ConfigError
 from worldjepa.io import write_json
 from worldjepa.models.world_model import WorldModel
 from worldjepa.planning import MPC, make_planner
@@ -37,6 +37,13 @@ class PlanEvalConfig:
     gif_episodes: int = 3
     landscape_episodes: int = 3
 
+    def __post_init__(self):
+        if self.episodes < 1 or self.seed < 0 or self.replan_every < 1:
+            raise ConfigError(
+                f"episodes and replan_every must be >= 1 and seed >= 0, got {self.episodes}, "
+                f"{self.replan_every} and {self.seed}."
+            )
+
 
 @dataclass
 class Episode:
@@ -51,10 +58,7 @@ class Episode:
 
 def env_for(meta: dict[str, Any], overrides: dict[str, Any]) -> TwoRooms:
     """The env the model was trained on (from its checkpoint's metadata) with `overrides` applied."""
-    base = dict(meta.get("env", {}))
-    known = {k for k in to_dict(TwoRoomsConfig())}
-    base = {k: v for k, v in base.items() if k in known}
-    return TwoRooms.from_kwargs(base | dict(overrides))
+    return TwoRooms.from_kwargs(dict(meta.get("env", {})) | dict(overrides))
 
 
 def run_episode(env: TwoRooms, model: WorldModel, mpc: MPC, seed: int) -> Episode:
@@ -198,12 +202,3 @@ def map_background(env: TwoRooms, episode: Episode) -> np.ndarray:
     """The episode's map without the agent: uint8 [H, W, 3]."""
     layout = env.config.layout(episode.layout["wall_x"], episode.layout["door_y"])
     return render_batch(layout, np.array([[-100.0, -100.0]]), env.config.agent_radius)[0]
-
-
-def load_plan_eval_config(data: dict[str, Any]) -> PlanEvalConfig:
-    config = from_dict(PlanEvalConfig, data)
-    if config.episodes < 1 or config.seed < 0 or not math.isfinite(config.seed):
-        from worldjepa.errors import ConfigError
-
-        raise ConfigError(f"episodes must be >= 1 and seed >= 0, got {config.episodes}, {config.seed}.")
-    return config

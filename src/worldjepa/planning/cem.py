@@ -12,6 +12,7 @@ from worldjepa.planning.energy import check_energy_names, mean_or_best, sequence
 from worldjepa.planning.protocol import (
     PlanResult,
     WorldModel,
+    check_counts,
     check_plan_inputs,
     clip_action_norm,
     normal_noise,
@@ -37,9 +38,7 @@ class CEMConfig:
     reduce: str = "final"
 
     def __post_init__(self):
-        for name in ("horizon", "samples", "topk", "iterations"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"CEM {name} must be >= 1, got {getattr(self, name)}.")
+        check_counts(self, "CEM", ("horizon", "samples", "topk", "iterations"))
         if self.topk > self.samples:
             raise ConfigError(f"CEM topk ({self.topk}) must be <= samples ({self.samples}).")
         for name in ("momentum_mean", "momentum_std"):

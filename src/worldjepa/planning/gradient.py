@@ -12,6 +12,7 @@ from worldjepa.planning.energy import check_energy_names, sequence_energy
 from worldjepa.planning.protocol import (
     PlanResult,
     WorldModel,
+    check_counts,
     check_plan_inputs,
     clip_action_norm,
     normal_noise,
@@ -35,9 +36,7 @@ class GradientConfig:
     reduce: str = "final"
 
     def __post_init__(self):
-        for name in ("horizon", "iterations", "samples"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"Gradient planner {name} must be >= 1, got {getattr(self, name)}.")
+        check_counts(self, "Gradient planner", ("horizon", "iterations", "samples"))
         if self.lr <= 0 or self.init_std < 0:
             raise ConfigError(
                 f"Gradient planner needs lr > 0 and init_std >= 0, got {self.lr}, {self.init_std}."

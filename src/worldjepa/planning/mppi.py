@@ -12,6 +12,7 @@ from worldjepa.planning.energy import check_energy_names, mean_or_best, sequence
 from worldjepa.planning.protocol import (
     PlanResult,
     WorldModel,
+    check_counts,
     check_plan_inputs,
     clip_action_norm,
     normal_noise,
@@ -31,9 +32,7 @@ class MPPIConfig:
     reduce: str = "final"
 
     def __post_init__(self):
-        for name in ("horizon", "samples", "iterations"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"MPPI {name} must be >= 1, got {getattr(self, name)}.")
+        check_counts(self, "MPPI", ("horizon", "samples", "iterations"))
         if self.temperature <= 0 or self.noise_std <= 0:
             raise ConfigError(
                 f"MPPI needs temperature > 0 and noise_std > 0, got {self.temperature}, {self.noise_std}."

@@ -37,6 +37,13 @@ class PlanResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def check_counts(config: Any, label: str, names: tuple[str, ...]) -> None:
+    """Raise ConfigError unless every field `names` of a planner config is at least 1."""
+    for name in names:
+        if getattr(config, name) < 1:
+            raise ConfigError(f"{label} {name} must be >= 1, got {getattr(config, name)}.")
+
+
 def resolve_group(action_dim: int, group: int | None) -> int:
     """The sub-action size whose norm is limited: `group`, or the whole action when None."""
     group = action_dim if group is None else group
