@@ -15,22 +15,18 @@ from rich.console import Console
 from rich.text import Text
 
 from worldjepa import cli_world  # noqa: F401 (registers the world-model commands)
-from worldjepa.cli_app import DEVICE, SEED, app, user_errors
+from worldjepa.cli_app import DEVICE, OVERRIDES, RECIPE, RESUME, RUN_DIR, SEED, app, user_errors
 from worldjepa.errors import ConfigError, suggest
 
 
 @app.command()
 @user_errors
 def pretrain(
-    config: Annotated[Path | None, typer.Option("--config", help="YAML recipe (configs/*.yaml).")] = None,
-    overrides: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a recipe key: --set optim.steps=100.")
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue from the run's newest checkpoint.")
-    ] = False,
+    config: Annotated[Path | None, RECIPE] = None,
+    overrides: Annotated[list[str] | None, OVERRIDES] = None,
+    resume: Annotated[bool, RESUME] = False,
     seed: Annotated[int | None, SEED] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Run folder (sets run.out_dir).")] = None,
+    out: Annotated[Path | None, RUN_DIR] = None,
 ):
     """Self-supervised pretraining (I-JEPA on images, V-JEPA 2 on video) from a YAML recipe."""
     from worldjepa.cli_tables import pretrain_table

@@ -24,6 +24,11 @@ app = typer.Typer(
 
 SEED = typer.Option("--seed", help="Random seed; the same seed on CPU gives the same numbers.")
 DEVICE = typer.Option("--device", help="auto (CUDA when available), cpu, cuda or cuda:N.")
+RECIPE = typer.Option("--config", help="YAML recipe (configs/*.yaml).")
+OVERRIDES = typer.Option("--set", help="Override a recipe key: --set optim.steps=100.")
+RESUME = typer.Option("--resume", help="Continue from the run's newest checkpoint.")
+RUN_DIR = typer.Option("--out", help="Run folder (sets run.out_dir).")
+ENV_KWARGS = typer.Option("--env-kwargs", help="TwoRooms keyword arguments (JSON).")
 
 
 def user_errors(command):

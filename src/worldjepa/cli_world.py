@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from worldjepa.cli_app import SEED, app, user_errors
+from worldjepa.cli_app import ENV_KWARGS, OVERRIDES, RECIPE, RESUME, RUN_DIR, SEED, app, user_errors
 from worldjepa.errors import ConfigError
 
 DEMO_STEPS = 1500  # of the recipe's 2000: keeps `make demo` (install included) under 10 minutes on 2 cores
@@ -42,9 +42,7 @@ def collect_two_rooms_command(
     policy: Annotated[str, typer.Option("--policy", help="momentum (crosses the door often) or random.")] = (
         "momentum"
     ),
-    env_kwargs: Annotated[
-        str | None, typer.Option("--env-kwargs", help="TwoRooms keyword arguments (JSON).")
-    ] = None,
+    env_kwargs: Annotated[str | None, ENV_KWARGS] = None,
     seed: Annotated[int, SEED] = 0,
 ):
     """Two-Rooms trajectories (uint8 frames, actions, true positions) as memory-mappable shards."""
@@ -74,15 +72,11 @@ def collect_two_rooms_command(
 @app.command("train-world-model")
 @user_errors
 def train_world_model_command(
-    config: Annotated[Path | None, typer.Option("--config", help="YAML recipe (configs/*.yaml).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Run folder (sets run.out_dir).")] = None,
+    config: Annotated[Path | None, RECIPE] = None,
+    out: Annotated[Path | None, RUN_DIR] = None,
     data: Annotated[Path | None, typer.Option("--data", help="Trajectories folder (sets data.root).")] = None,
-    overrides: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a recipe key: --set optim.steps=100.")
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue from the run's newest checkpoint.")
-    ] = False,
+    overrides: Annotated[list[str] | None, OVERRIDES] = None,
+    resume: Annotated[bool, RESUME] = False,
     seed: Annotated[int | None, SEED] = None,
 ):
     """Train an action-conditioned world model (collecting its trajectories first when missing)."""
@@ -112,9 +106,7 @@ def eval_plan_command(
     planner_kwargs: Annotated[
         str | None, typer.Option("--planner-kwargs", help="Planner settings (JSON), e.g. '{\"horizon\": 6}'.")
     ] = None,
-    env_kwargs: Annotated[
-        str | None, typer.Option("--env-kwargs", help="TwoRooms keyword arguments (JSON).")
-    ] = None,
+    env_kwargs: Annotated[str | None, ENV_KWARGS] = None,
     replan_every: Annotated[int, typer.Option("--replan-every", help="Model steps between plans.")] = 1,
     seed: Annotated[int, SEED] = 10_000,
 ):
