@@ -1,8 +1,9 @@
 """Video transforms: uint8 frames `[T, H, W, 3]` in, float clip `[C, T, H, W]` out.
 
-The evaluation transform follows V-JEPA 2 and transformers' `VJEPA2VideoProcessor`: resize the
-short side to `int(crop_size * 256 / 224)` (bilinear, antialiased), center-crop `crop_size`,
-rescale by 1/255, normalize with the ImageNet mean and std. The training transform is V-JEPA 2's
+The evaluation transform is transformers' `VJEPA2VideoProcessor`, step for step: resize the short
+side to `int(crop_size * 256 / 224)` (bilinear, antialiased, on uint8 as torchvision does),
+center-crop `crop_size` (offsets rounded down), then normalize with the ImageNet mean and std
+scaled by 255. The training transform is V-JEPA 2's
 random resized crop, one crop shared by all frames of a clip.
 
 Transforms take an optional `generator` so a dataset can make each item's randomness a function
@@ -30,8 +31,8 @@ def item_generator(seed: int, index: int, epoch: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(int(state))
 
 
-def frames_to_tensor(frames: np.ndarray | Tensor) -> Tensor:
-    """uint8 `[T, H, W, 3]` (numpy or torch) -> float `[T, 3, H, W]` in 0..255."""
+def frames_to_uint8(frames: np.ndarray | Tensor) -> Tensor:
+    """uint8 `[T, H, W, 3]` (numpy or torch) -> uint8 `[T, 3, H, W]`."""
     if isinstance(frames, Tensor):
         x = frames
     else:
@@ -41,7 +42,12 @@ def frames_to_tensor(frames: np.ndarray | Tensor) -> Tensor:
         raise ShapeError(f"expected video frames [T, H, W, 3], got shape {tuple(x.shape)}")
     if x.dtype != torch.uint8:
         raise ShapeError(f"expected uint8 frames (0..255), got {x.dtype}; convert them to uint8 first")
-    return x.permute(0, 3, 1, 2).float()
+    return x.permute(0, 3, 1, 2)
+
+
+def frames_to_tensor(frames: np.ndarray | Tensor) -> Tensor:
+    """uint8 `[T, H, W, 3]` (numpy or torch) -> float `[T, 3, H, W]` in 0..255."""
+    return frames_to_uint8(frames).float()
 
 
 def resize(x: Tensor, height: int, width: int) -> Tensor:
@@ -55,6 +61,35 @@ def resize(x: Tensor, height: int, width: int) -> Tensor:
     return x.round_().clamp_(0, 255)
 
 
+def resize_uint8(x: Tensor, height: int, width: int) -> Tensor:
+    """Bilinear antialiased resize of uint8 `[T, C, H, W]`, as torchvision's `resize` computes it.
+
+    torchvision resizes uint8 in uint8 (fixed-point kernel) on a CPU whose capability names AVX2, and
+    in float32 rounded back elsewhere; the two differ by one level on many pixels, so follow its rule.
+    """
+    if (x.shape[-2], x.shape[-1]) == (height, width):
+        return x
+    size = (height, width)
+    if x.device.type == "cpu" and "AVX2" in torch.backends.cpu.get_cpu_capability():
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+    x = F.interpolate(x.float(), size=size, mode="bilinear", align_corners=False, antialias=True)
+    return x.round_().to(torch.uint8)
+
+
+def uint8_to_clip(x: Tensor, normalize: bool = True) -> Tensor:
+    """uint8 `[T, C, H, W]` -> float `[C, T, H, W]`: (x - 255 mean) / (255 std), transformers' fused
+    rescale-and-normalize; x / 255 without `normalize`."""
+    x = x.float()
+    if normalize:
+        scale = 1.0 / (1.0 / 255.0)
+        mean = (torch.tensor(IMAGENET_MEAN) * scale).view(1, 3, 1, 1)
+        std = (torch.tensor(IMAGENET_STD) * scale).view(1, 3, 1, 1)
+        x = (x - mean) / std
+    else:
+        x = x * (1.0 / 255.0)
+    return x.permute(1, 0, 2, 3).contiguous()
+
+
 def to_clip(x: Tensor, normalize: bool = True) -> Tensor:
     """`[T, C, H, W]` 0..255 -> `[C, T, H, W]` in [0, 1], then ImageNet-normalized if `normalize`."""
     x = x / 255.0
@@ -66,7 +101,7 @@ def to_clip(x: Tensor, normalize: bool = True) -> Tensor:
 
 
 class VideoTransform:
-    """Evaluation transform: short-side resize, center crop, rescale, normalize.
+    """Evaluation transform: short-side resize, center crop, rescale, normalize (as VJEPA2VideoProcessor).
 
     `preserve_border=True` resizes the short side to `crop_size` itself (V-JEPA 2's option of the
     same name), so a square video keeps its whole frame.
@@ -79,17 +114,17 @@ class VideoTransform:
 
     def __call__(self, frames: np.ndarray | Tensor, generator: torch.Generator | None = None) -> Tensor:
         """uint8 `[T, H, W, 3]` -> float `[C, T, crop, crop]`; `generator` is unused (deterministic)."""
-        x = frames_to_tensor(frames)
+        x = frames_to_uint8(frames)
         h, w = x.shape[-2:]
         if h <= w:
             height, width = self.short_side, int(self.short_side * w / h)
         else:
             height, width = int(self.short_side * h / w), self.short_side
-        x = resize(x, height, width)
-        top = int(round((height - self.crop_size) / 2.0))
-        left = int(round((width - self.crop_size) / 2.0))
+        x = resize_uint8(x, height, width)
+        top = int((height - self.crop_size) / 2.0)
+        left = int((width - self.crop_size) / 2.0)
         x = x[..., top : top + self.crop_size, left : left + self.crop_size]
-        return to_clip(x, self.normalize)
+        return uint8_to_clip(x, self.normalize)
 
 
 def random_resized_crop_box(
