@@ -9,6 +9,7 @@ holds the same maths under other names (separate q/k/v projections: concatenate 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -108,11 +109,26 @@ class AttentivePooler(nn.Module):
         return self.cross_attention_block(queries, tokens)
 
 
+@dataclass
+class ProbeConfig:
+    """Everything that fixes an AttentiveClassifier's architecture (saved beside its weights)."""
+
+    embed_dim: int
+    num_classes: int
+    num_heads: int = 4
+    depth: int = 1
+    mlp_ratio: float = 4.0
+    num_queries: int = 1
+    qkv_bias: bool = True
+    init_std: float = 0.02
+    layer_norm_eps: float = 1e-5
+
+
 class AttentiveClassifier(nn.Module):
     """AttentivePooler + linear head: tokens [B, N, D] -> logits [B, num_classes].
 
     With several queries their pooled outputs are averaged before the head (one query, the official
-    setting, is unchanged by this).
+    setting, is unchanged by this). `self.config` (a ProbeConfig) rebuilds the same architecture.
     """
 
     def __init__(
@@ -129,11 +145,28 @@ class AttentiveClassifier(nn.Module):
         generator: torch.Generator | None = None,
     ):
         super().__init__()
+        self.config = ProbeConfig(
+            embed_dim,
+            num_classes,
+            num_heads,
+            depth,
+            mlp_ratio,
+            num_queries,
+            qkv_bias,
+            init_std,
+            layer_norm_eps,
+        )
         self.pooler = AttentivePooler(
             embed_dim, num_heads, depth, mlp_ratio, num_queries, qkv_bias, init_std, layer_norm_eps, generator
         )
         self.linear = nn.Linear(embed_dim, num_classes)
         _init_module(self.linear, init_std, generator)
+
+    @classmethod
+    def from_config(
+        cls, config: ProbeConfig, generator: torch.Generator | None = None
+    ) -> AttentiveClassifier:
+        return cls(**asdict(config), generator=generator)
 
     def forward(self, tokens: Tensor) -> Tensor:
         return self.linear(self.pooler(tokens).mean(1))
@@ -218,8 +251,8 @@ def train_attentive_probe(
         epoch_loss = float(torch.stack(losses).mean())
     model.eval()
     return {
-        "accuracy": _accuracy(model, test_tokens.to(device).float(), test_y.to(device), batch_size),
-        "train_accuracy": _accuracy(model, x, y, batch_size),
+        "accuracy": probe_accuracy(model, test_tokens.to(device).float(), test_y.to(device), batch_size),
+        "train_accuracy": probe_accuracy(model, x, y, batch_size),
         "loss": epoch_loss,
         "model": model,
     }
@@ -234,7 +267,8 @@ def _warmup_cosine(step: int, warmup_steps: int, total_steps: int) -> float:
 
 
 @torch.no_grad()
-def _accuracy(model: nn.Module, tokens: Tensor, labels: Tensor, batch_size: int) -> float:
+def probe_accuracy(model: nn.Module, tokens: Tensor, labels: Tensor, batch_size: int = 64) -> float:
+    """Top-1 accuracy of `model` on tokens [N, K, D] with labels [N], in chunks of 4 * batch_size."""
     correct = 0
     for start in range(0, tokens.shape[0], 4 * batch_size):
         logits = model(tokens[start : start + 4 * batch_size])
