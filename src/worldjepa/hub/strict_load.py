@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from worldjepa.errors import CheckpointError
 
 
-def _listing(title: str, items: list[str], limit: int = 12) -> str:
+def listing(title: str, items: list[str], limit: int = 12) -> str:
     if not items:
         return ""
     shown = ", ".join(items[:limit]) + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
@@ -30,9 +30,9 @@ def load_state_strict(module: nn.Module, state: Mapping[str, Tensor], where: str
     if missing or unexpected or shapes:
         raise CheckpointError(
             f"{where} does not fit this architecture."
-            + _listing("missing keys", missing)
-            + _listing("unexpected keys", unexpected)
-            + _listing("shape mismatches", shapes)
+            + listing("missing keys", missing)
+            + listing("unexpected keys", unexpected)
+            + listing("shape mismatches", shapes)
             + "\n  Check that the checkpoint and the model config (size, patch, frames) are the same."
         )
     with torch.no_grad():
