@@ -14,7 +14,10 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from worldjepa import cli_world  # noqa: F401 (registers the world-model commands)
+from worldjepa import (
+    cli_hub,  # noqa: F401 (registers convert and releases)
+    cli_world,  # noqa: F401 (registers the world-model commands)
+)
 from worldjepa.cli_app import DEVICE, OVERRIDES, RECIPE, RESUME, RUN_DIR, SEED, app, user_errors
 from worldjepa.errors import ConfigError, suggest
 

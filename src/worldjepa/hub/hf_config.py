@@ -51,7 +51,9 @@ def side(value: Any, where: str) -> int:
     return int(value)
 
 
-def configs_from_hf(config: dict[str, Any], where: str = "config.json") -> tuple[EncoderConfig, PredictorConfig]:
+def configs_from_hf(
+    config: dict[str, Any], where: str = "config.json"
+) -> tuple[EncoderConfig, PredictorConfig]:
     """Encoder and predictor configs of a transformers VJEPA2Config dict."""
     if config.get("model_type") != "vjepa2":
         raise CheckpointError(
@@ -60,7 +62,9 @@ def configs_from_hf(config: dict[str, Any], where: str = "config.json") -> tuple
         )
     c = {**HF_DEFAULTS, **config}
     if c["hidden_act"] != "gelu":
-        raise CheckpointError(f"{where}: hidden_act {c['hidden_act']!r} is not supported; V-JEPA 2 uses 'gelu'.")
+        raise CheckpointError(
+            f"{where}: hidden_act {c['hidden_act']!r} is not supported; V-JEPA 2 uses 'gelu'."
+        )
     if c["frames_per_clip"] < c["tubelet_size"]:
         raise CheckpointError(f"{where}: frames_per_clip {c['frames_per_clip']} is below the tubelet size.")
     shared = dict(
@@ -105,7 +109,11 @@ def hf_from_configs(encoder: EncoderConfig, predictor: PredictorConfig) -> dict[
             f"(num_frames > 1, pos_embed 'rope', rope_layout 'vjepa2'); this encoder has num_frames "
             f"{encoder.num_frames}, pos_embed '{encoder.pos_embed}', rope_layout '{encoder.rope_layout}'."
         )
-    if predictor.pos_embed != "rope" or predictor.rope_layout != "vjepa2" or predictor.embed_dim != encoder.embed_dim:
+    if (
+        predictor.pos_embed != "rope"
+        or predictor.rope_layout != "vjepa2"
+        or predictor.embed_dim != encoder.embed_dim
+    ):
         raise ConfigError(
             "The predictor must use V-JEPA 2 rotary embeddings and the encoder's width "
             f"({encoder.embed_dim}) to be written in the Hugging Face format."
@@ -114,7 +122,9 @@ def hf_from_configs(encoder: EncoderConfig, predictor: PredictorConfig) -> dict[
     if differ:
         raise ConfigError(
             f"A VJEPA2Config shares {', '.join(differ)} between encoder and predictor, but these differ "
-            "here: " + ", ".join(f"{f} {getattr(encoder, f)} vs {getattr(predictor, f)}" for f in differ) + "."
+            "here: "
+            + ", ".join(f"{f} {getattr(encoder, f)} vs {getattr(predictor, f)}" for f in differ)
+            + "."
         )
     return {
         "architectures": ["VJEPA2Model"],

@@ -76,7 +76,7 @@ def to_hf_state(encoder: nn.Module, predictor: nn.Module) -> dict[str, Tensor]:
             name = rename(key, table, to_hf=True)
             base, _, kind = name.rpartition(".")
             if base.endswith(".attention.qkv"):
-                for part, chunk in zip(QKV, value.chunk(3, dim=0)):
+                for part, chunk in zip(QKV, value.chunk(3, dim=0), strict=True):
                     out[f"{base[: -len('qkv')]}{part}.{kind}"] = chunk.detach().clone()
             else:
                 out[name] = value.detach().clone()
@@ -91,10 +91,9 @@ def from_hf_state(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str
         if name == MASK_TOKENS:
             predictor.update({f"mask_tokens.{i}": t for i, t in enumerate(value.unbind(0))})
             continue
-        for table, target in ((ENCODER_NAMES, encoder), (PREDICTOR_NAMES, predictor)):
-            key = rename(name, table, to_hf=False)
-            if key is not None:
-                break
+        is_encoder = name.startswith("encoder.")
+        table, target = (ENCODER_NAMES, encoder) if is_encoder else (PREDICTOR_NAMES, predictor)
+        key = rename(name, table, to_hf=False)
         base, _, kind = key.rpartition(".")
         head, _, part = base.rpartition(".")
         if part not in QKV or not head.endswith(".attn"):
@@ -122,7 +121,8 @@ def check_hf_state(state: dict[str, Tensor], want: dict[str, tuple], where: str)
     )
     if missing or unexpected or shapes:
         hint = (
-            "\n  Keys under 'vjepa2.' are a VJEPA2ForVideoClassification checkpoint; worldjepa loads VJEPA2Model."
+            "\n  Keys under 'vjepa2.' are a VJEPA2ForVideoClassification checkpoint; "
+            "worldjepa loads VJEPA2Model."
             if any(k.startswith("vjepa2.") for k in unexpected)
             else "\n  The weights do not match the sizes in config.json: check that both come from one model."
         )

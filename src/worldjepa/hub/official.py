@@ -47,7 +47,9 @@ def read_official(path: str | Path) -> dict[str, Any]:
             "'predictor': ...}, path)."
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as e:
-        raise CheckpointError(f"Cannot read '{path}' as a torch checkpoint (corrupt or cut short?): {e}") from None
+        raise CheckpointError(
+            f"Cannot read '{path}' as a torch checkpoint (corrupt or cut short?): {e}"
+        ) from None
     if not isinstance(checkpoint, dict) or not any(k in checkpoint for k in ENCODER_KEYS):
         held = ", ".join(map(str, checkpoint)) if isinstance(checkpoint, dict) else type(checkpoint).__name__
         raise CheckpointError(
@@ -78,7 +80,9 @@ def official_states(
     encoder = {k: v for k, v in strip_prefixes(checkpoint[which]).items() if k not in UNUSED_WITH_ROPE}
     if "predictor" not in checkpoint:
         return encoder, None
-    predictor = {k: v for k, v in strip_prefixes(checkpoint["predictor"]).items() if k not in UNUSED_WITH_ROPE}
+    predictor = {
+        k: v for k, v in strip_prefixes(checkpoint["predictor"]).items() if k not in UNUSED_WITH_ROPE
+    }
     return encoder, predictor
 
 
@@ -115,7 +119,9 @@ def load_official(
     encoder_state, predictor_state = official_states(read_official(path), which)
     if encoder_config is None or (predictor_config is None and predictor_state is not None):
         action = predictor_state is not None and "action_encoder.weight" in predictor_state
-        release = get_release(preset) if preset else match_release(*encoder_shape(encoder_state), action, path.name)
+        release = (
+            get_release(preset) if preset else match_release(*encoder_shape(encoder_state), action, path.name)
+        )
         encoder_config = encoder_config or release.encoder_config()
         predictor_config = predictor_config or release.predictor_config()
     where = f"'{path}' ({which})" + (f" as {preset}" if preset else "")
@@ -134,7 +140,9 @@ def official_checkpoint(model: Pretrained) -> dict[str, dict[str, Tensor]]:
     encoder = {prefix + k: v.detach().cpu() for k, v in model.encoder.state_dict().items()}
     checkpoint = {"encoder": encoder, "target_encoder": dict(encoder)}
     if model.predictor is not None:
-        checkpoint["predictor"] = {prefix + k: v.detach().cpu() for k, v in model.predictor.state_dict().items()}
+        checkpoint["predictor"] = {
+            prefix + k: v.detach().cpu() for k, v in model.predictor.state_dict().items()
+        }
     return checkpoint
 
 
