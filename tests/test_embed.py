@@ -1,4 +1,4 @@
-"""embed_files: videos and images in, [N, D] or [N, K, D] embeddings plus a JSON index out."""
+"""embed_files: videos (cut into clips) and images in, [N, D] or [N, K, D] embeddings plus a JSON index out."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import torch
 from PIL import Image
 from safetensors.numpy import load_file
 
-from worldjepa.data import write_video
-from worldjepa.embed import embed_files, first_frames, index_path
+from worldjepa.data import read_video, write_video
+from worldjepa.data.transforms import VideoTransform
+from worldjepa.embed import embed_files, index_path
 from worldjepa.errors import CheckpointError, ConfigError, DataError, ShapeError
-from worldjepa.hub import save_model_files
+from worldjepa.hub import load_encoder, save_model_files
 from worldjepa.models import create_model
 
 
@@ -33,47 +34,65 @@ def inputs(tmp_path_factory):
     rng = np.random.default_rng(0)
     write_video(root / "long.mp4", rng.integers(0, 256, (6, 40, 48, 3), dtype=np.uint8))
     write_video(root / "short.mp4", rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8))
+    write_video(root / "ten.mp4", rng.integers(0, 256, (10, 32, 32, 3), dtype=np.uint8), fps=5)
     (root / "broken.mp4").write_bytes(b"this is not a video")
     Image.fromarray(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)).save(root / "still.png")
     return root
 
 
-def test_first_frames_pads_with_last_frame():
-    assert first_frames(10, 4) == [0, 1, 2, 3]
-    assert first_frames(3, 5) == [0, 1, 2, 2, 2]
-
-
-def test_npy_pooled_with_skipped_file(video_model, inputs, tmp_path):
+def test_npy_pooled_with_skipped_files(video_model, inputs, tmp_path):
     out = tmp_path / "emb.npy"
-    paths = [inputs / "long.mp4", inputs / "broken.mp4", inputs / "short.mp4"]
+    paths = [inputs / "long.mp4", inputs / "broken.mp4", inputs / "short.mp4", inputs / "ten.mp4"]
     index = embed_files(paths, video_model, out, progress=False)
     embeddings = np.load(out)
-    assert embeddings.shape == (2, 32) and embeddings.dtype == np.float32
+    # long: 6 frames -> one 4-frame clip (the 2-frame tail is left out); ten: 10 frames -> two clips
+    assert embeddings.shape == (3, 32) and embeddings.dtype == np.float32
     assert json.loads(index_path(out).read_text()) == index
-    assert [item["path"] for item in index["items"]] == [str(paths[0]), str(paths[2])]
-    assert [item["index"] for item in index["items"]] == [0, 1]
-    assert index["items"][1]["frames"] == [0, 1, 2, 2]
-    assert [s["path"] for s in index["skipped"]] == [str(paths[1])]
+    assert [item["path"] for item in index["items"]] == [str(paths[0]), str(paths[3]), str(paths[3])]
+    assert [item["index"] for item in index["items"]] == [0, 1, 2]
+    assert [item["clip"] for item in index["items"]] == [0, 0, 1]
+    assert index["items"][2]["frames"] == [4, 5, 6, 7]
+    assert [s["path"] for s in index["skipped"]] == [str(paths[1]), str(paths[2])]
     assert "broken.mp4" in index["skipped"][0]["reason"]
-    assert index["model"] == str(video_model) and index["shape"] == [2, 32]
+    assert "has 3 frames and the model needs 4" in index["skipped"][1]["reason"]
+    assert index["model"] == str(video_model) and index["shape"] == [3, 32] and index["stride"] == 4
+
+
+def test_clip_windows_and_index_times(video_model, inputs, tmp_path):
+    """10 frames at 5 fps, 4 frames 2 apart (a 7-frame span), a clip every 3 frames: starts 0 and 3."""
+    path = inputs / "ten.mp4"
+    index = embed_files([path], video_model, tmp_path / "e.npy", frame_step=2, stride=3, progress=False)
+    items = index["items"]
+    assert [i["frames"] for i in items] == [[0, 2, 4, 6], [3, 5, 7, 9]]
+    assert [(i["start_frame"], i["end_frame"]) for i in items] == [(0, 6), (3, 9)]
+    assert [i["start_time"] for i in items] == pytest.approx([0.0, 0.6])
+    assert [i["end_time"] for i in items] == pytest.approx([1.4, 2.0])  # the last frame's end
+    # each streamed clip is exactly the transformed frames read at once
+    encoder = load_encoder(video_model)
+    transform = VideoTransform(32)
+    with torch.no_grad():
+        expected = torch.stack(
+            [encoder(transform(read_video(path, i["frames"])[0])[None])[0].mean(0) for i in items]
+        )
+    np.testing.assert_allclose(np.load(tmp_path / "e.npy"), expected.numpy(), atol=1e-5)
 
 
 def test_tokens_and_safetensors(video_model, inputs, tmp_path):
     out = tmp_path / "emb.safetensors"
-    paths = [inputs / "long.mp4", inputs / "short.mp4"]
+    paths = [inputs / "long.mp4", inputs / "ten.mp4"]
     embed_files(paths, video_model, out, tokens=True, batch_size=1, progress=False)
     tokens = load_file(str(out))["embeddings"]
-    assert tokens.shape == (2, 32, 32)
+    assert tokens.shape == (3, 32, 32)
     pooled = embed_files(paths, video_model, tmp_path / "pooled.npy", progress=False)
-    assert pooled["shape"] == [2, 32]
+    assert pooled["shape"] == [3, 32]
     np.testing.assert_allclose(np.load(tmp_path / "pooled.npy"), tokens.mean(1), rtol=1e-5, atol=1e-6)
 
 
 def test_same_embedding_alone_or_in_a_batch(video_model, inputs, tmp_path):
-    paths = [inputs / "long.mp4", inputs / "short.mp4"]
-    embed_files(paths, video_model, tmp_path / "both.npy", progress=False)
-    embed_files(paths[1:], video_model, tmp_path / "one.npy", progress=False)
-    np.testing.assert_allclose(np.load(tmp_path / "both.npy")[1], np.load(tmp_path / "one.npy")[0], atol=1e-5)
+    paths = [inputs / "long.mp4", inputs / "ten.mp4"]
+    embed_files(paths, video_model, tmp_path / "both.npy", batch_size=3, progress=False)
+    embed_files(paths[1:], video_model, tmp_path / "one.npy", batch_size=1, progress=False)
+    np.testing.assert_allclose(np.load(tmp_path / "both.npy")[1:], np.load(tmp_path / "one.npy"), atol=1e-5)
 
 
 def test_images_with_video_encoder(video_model, inputs, tmp_path):
@@ -91,13 +110,15 @@ def test_images_with_video_encoder(video_model, inputs, tmp_path):
         )
 
 
-def test_image_encoder_takes_first_video_frame(inputs, tmp_path):
+def test_image_encoder_embeds_every_video_frame(inputs, tmp_path):
     folder = tmp_path / "image_model"
     save_model_files(folder, {"encoder": create_model("vit_test", num_frames=1)})
     index = embed_files(
         [inputs / "still.png", inputs / "long.mp4"], folder, tmp_path / "e.npy", tokens=True, progress=False
     )
-    assert index["shape"] == [2, 16, 32] and index["items"][1]["frames"] == [0]
+    assert index["shape"] == [7, 16, 32]
+    assert [i["frames"] for i in index["items"]] == [[0], [0], [1], [2], [3], [4], [5]]
+    assert index["items"][0]["start_time"] is None  # an image has no time
 
 
 def test_errors(video_model, inputs, tmp_path):
@@ -110,3 +131,7 @@ def test_errors(video_model, inputs, tmp_path):
     assert not (tmp_path / "e.npy").exists()
     with pytest.raises(CheckpointError):
         embed_files([inputs / "long.mp4"], tmp_path / "no_model", tmp_path / "e.npy", progress=False)
+    with pytest.raises(DataError, match=r"has 6 frames and the model needs 7 \(4 frames, 2 apart\).*--frame-step"):
+        embed_files([inputs / "long.mp4"], video_model, tmp_path / "e.npy", frame_step=2, progress=False)
+    with pytest.raises(ConfigError, match="stride"):
+        embed_files([inputs / "long.mp4"], video_model, tmp_path / "e.npy", stride=0, progress=False)

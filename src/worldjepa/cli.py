@@ -1,7 +1,7 @@
 """The `worldjepa` command-line tool: parses arguments, calls library functions, prints with rich.
 
-Pretraining, probing, embedding and inspection live here; collecting data, training world models,
-planning and the demo in `cli_world`.
+Pretraining, probing and inspection live here; embedding and video probes in `cli_video`; collecting
+data, training world models, planning and the demo in `cli_world`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from rich.text import Text
 
 from worldjepa import (
     cli_hub,  # noqa: F401 (registers convert and releases)
+    cli_video,  # noqa: F401 (registers embed and probe-videos)
     cli_world,  # noqa: F401 (registers the world-model commands)
 )
 from worldjepa.cli_app import DEVICE, OVERRIDES, RECIPE, RESUME, RUN_DIR, SEED, app, user_errors
@@ -123,35 +124,6 @@ def probe(
         header = {"checkpoint": str(checkpoint), "data": to_dict(data), "kinds": chosen, "seed": seed}
         write_json(json_out, {**header, **report})
         console.print(f"Wrote {json_out}", markup=False)
-
-
-@app.command()
-@user_errors
-def embed(
-    inputs: Annotated[list[Path], typer.Argument(help="Image (.png/.jpg) and video files.")],
-    checkpoint: Annotated[Path, typer.Option("--checkpoint", help="Model folder (config.json + weights).")],
-    out: Annotated[Path, typer.Option("--out", help="Output: .npy or .safetensors (index in <out>.json).")],
-    tokens: Annotated[bool, typer.Option("--tokens", help="Keep every token: [N, K, D].")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Files per forward pass.")] = 8,
-    device: Annotated[str, DEVICE] = "auto",
-):
-    """Embed files: mean-pooled [N, D] (or all tokens [N, K, D]) from a trained encoder."""
-    from worldjepa.cli_tables import skipped_table
-    from worldjepa.device import resolve_device
-    from worldjepa.embed import embed_files, index_path
-
-    index = embed_files(
-        inputs, checkpoint, out, tokens=tokens, batch_size=batch_size, device=resolve_device(device)
-    )
-    console = Console()
-    if index["skipped"]:
-        console.print(skipped_table(index["skipped"]))
-    console.print(
-        f"Embedded {len(index['items'])} of {len(inputs)} files: {tuple(index['shape'])} -> {out} "
-        f"(index {index_path(out)})",
-        markup=False,
-        soft_wrap=True,
-    )
 
 
 def parameter_counts(folder: Path) -> dict[str, int] | None:

@@ -1,14 +1,15 @@
-"""Embed image and video files with a trained encoder: one row per file, saved as .npy or .safetensors.
+"""Embed image and video files with a trained encoder: one row per clip, saved as .npy or .safetensors.
 
-Each video gives one clip: its first `num_frames` frames (the encoder's clip length), stride 1,
-the last frame repeated when the video is shorter. Images are one-frame clips (a video encoder
-repeats them over a tubelet). Both are short-side resized and center-cropped to the encoder's
-`img_size`. Files that cannot be read are skipped and listed in the index written beside the output.
+A video is cut into clips of the encoder's `num_frames` frames, `frame_step` apart, one clip starting
+every `stride` frames (default `num_frames * frame_step`: back to back); only whole clips are made.
+Images are one-frame clips (a video encoder repeats them over a tubelet). Both are short-side resized
+and center-cropped to the encoder's `img_size`. Files that cannot be read, or are too short for one
+clip, are skipped and listed (with the reason) in the JSON index written beside the output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,9 @@ from torch import Tensor, nn
 
 from worldjepa.data.images import IMAGE_EXTENSIONS
 from worldjepa.data.transforms import VideoTransform
-from worldjepa.data.video import count_frames, read_video
+from worldjepa.data.video_clips import VideoClips, check_clip_settings
 from worldjepa.errors import ConfigError, DataError, ShapeError
-from worldjepa.hub.model_files import load_encoder
+from worldjepa.eval.features import frozen_encoder
 from worldjepa.io import atomic_path, write_json
 
 OUTPUT_FORMATS = (".npy", ".safetensors")
@@ -31,27 +32,6 @@ def index_path(out: str | Path) -> Path:
     """Where the JSON index of an embeddings file goes: `<out>.json`."""
     out = Path(out)
     return out.with_name(out.name + ".json")
-
-
-def first_frames(num_frames_in_video: int, num_frames: int) -> list[int]:
-    """Indices of the first `num_frames` frames, the last one repeated when the video is shorter."""
-    return [min(i, num_frames_in_video - 1) for i in range(num_frames)]
-
-
-def load_input(path: Path, num_frames: int, transform: VideoTransform) -> tuple[Tensor, list[int]]:
-    """(clip float `[C, T, H, W]`, frame indices) of an image (T = 1) or a video (T = num_frames)."""
-    if not path.is_file():
-        raise DataError(f"cannot read {path}: no such file")
-    if path.suffix.lower() in IMAGE_EXTENSIONS:
-        try:
-            with Image.open(path) as image:
-                pixels = np.asarray(image.convert("RGB"))
-        except (OSError, UnidentifiedImageError) as e:
-            raise DataError(f"cannot read image {path}: {e}") from e
-        return transform(pixels[None]), [0]
-    indices = first_frames(count_frames(path), num_frames)
-    frames, _ = read_video(path, indices)
-    return transform(frames), indices
 
 
 def check_output(out: Path) -> None:
@@ -71,6 +51,56 @@ def save_embeddings(out: Path, embeddings: np.ndarray) -> None:
             from safetensors.numpy import save_file
 
             save_file({"embeddings": np.ascontiguousarray(embeddings)}, str(tmp))
+
+
+def read_image(path: Path, transform: VideoTransform) -> Tensor:
+    """An image file as a one-frame clip `[C, 1, H, W]`."""
+    try:
+        with Image.open(path) as image:
+            pixels = np.asarray(image.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as e:
+        raise DataError(f"cannot read image {path}: {e}") from e
+    return transform(pixels[None])
+
+
+def file_clips(
+    path: Path, num_frames: int, frame_step: int, stride: int | None, transform: VideoTransform
+) -> Iterator[tuple[Tensor, dict[str, Any]]]:
+    """(clip `[C, T, H, W]`, index entry) for each clip of a video, or the one clip of an image.
+
+    An entry holds the clip number, its frame numbers, first and last frame, and the time in seconds
+    from the first frame's start to the last frame's end (None when the video has no frame rate).
+    A video that stops decoding after some clips yields them, then raises DataError saying why.
+    """
+    if not path.is_file():
+        raise DataError(f"cannot read {path}: no such file")
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        entry = {
+            "clip": 0,
+            "frames": [0],
+            "start_frame": 0,
+            "end_frame": 0,
+            "start_time": None,
+            "end_time": None,
+        }
+        yield read_image(path, transform), entry
+        return
+    clips = VideoClips(path, num_frames, transform, frame_step, stride)
+    for window, clip in clips:
+        fps = clips.fps
+        yield (
+            clip,
+            {
+                "clip": window.index,
+                "frames": list(window.frames),
+                "start_frame": window.start,
+                "end_frame": window.end,
+                "start_time": window.start / fps if fps else None,
+                "end_time": (window.end + 1) / fps if fps else None,
+            },
+        )
+    if clips.error is not None:
+        raise DataError(f"{path}: {clips.error}; the clips before that are kept")
 
 
 @torch.no_grad()
@@ -98,16 +128,22 @@ def embed_files(
     out: str | Path,
     tokens: bool = False,
     batch_size: int = 8,
+    frame_step: int = 1,
+    stride: int | None = None,
     progress: bool = True,
     device: str | torch.device = "cpu",
 ) -> dict[str, Any]:
-    """Embed `paths` with the encoder of model folder `checkpoint`; write `out` and `<out>.json`.
+    """Embed the clips of `paths` with `frozen_encoder(checkpoint)`; write `out` and `<out>.json`.
 
-    `out` holds float32 `[N, D]` (mean over tokens) or, with `tokens`, `[N, K, D]`; N counts the
-    files that could be read. Returns the index that is also written to `<out>.json`:
-    {"model", "embeddings", "shape", "tokens", "items": [{"path", "index", "frames"}],
-    "skipped": [{"path", "reason"}]}. Raises DataError when no file can be read.
+    `out` holds float32 `[N, D]` (mean over tokens) or, with `tokens`, `[N, K, D]`; N counts the clips
+    of every file that could be read, `batch_size` of them per forward pass. Returns the index that is
+    also written to `<out>.json`: {"model", "embeddings", "shape", "tokens", "frames_per_clip",
+    "frame_step", "stride", "items": [{"path", "index", "clip", "frames", "start_frame", "end_frame",
+    "start_time", "end_time"}], "skipped": [{"path", "reason"}], "warnings": [{"path", "reason"}]}.
+    Raises DataError when no file gives a clip.
     """
+    from rich.progress import Progress
+
     out = Path(out)
     check_output(out)
     if batch_size < 1:
@@ -115,37 +151,44 @@ def embed_files(
     if not paths:
         raise DataError("No input files given; pass at least one image or video.")
     device = torch.device(device)
-    encoder = load_encoder(checkpoint).to(device).eval()
-    config = encoder.config
-    transform = VideoTransform(config.img_size, preserve_border=False)
+    encoder = frozen_encoder(checkpoint).to(device)
+    num_frames = encoder.config.num_frames
+    stride = check_clip_settings(num_frames, frame_step, stride)
+    transform = VideoTransform(encoder.config.img_size, preserve_border=False)
     paths = [Path(p) for p in paths]
-    chunks = [paths[i : i + batch_size] for i in range(0, len(paths), batch_size)]
-    if progress:
-        from rich.progress import track
-
-        chunks = track(chunks, description="Embedding")
     rows: list[Tensor] = []
     items: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
-    for chunk in chunks:
-        clips = []
-        for path in chunk:
+    warnings: list[dict[str, str]] = []
+    pending: list[Tensor] = []
+
+    def flush() -> None:
+        rows.extend(encode_clips(encoder, pending, tokens, device))
+        pending.clear()
+
+    with Progress(disable=not progress) as bar:
+        task = bar.add_task("Embedding", total=len(paths))
+        for path in paths:
             try:
-                clip, frames = load_input(path, config.num_frames, transform)
+                for clip, entry in file_clips(path, num_frames, frame_step, stride, transform):
+                    items.append({"path": str(path), "index": len(items), **entry})
+                    pending.append(clip)
+                    if len(pending) == batch_size:
+                        flush()
             except DataError as e:
-                skipped.append({"path": str(path), "reason": str(e)})
-                continue
-            clips.append(clip)
-            items.append({"path": str(path), "index": len(items), "frames": frames})
-        rows.extend(encode_clips(encoder, clips, tokens, device))
+                made = sum(item["path"] == str(path) for item in items)
+                (warnings if made else skipped).append({"path": str(path), "reason": str(e)})
+            bar.update(task, advance=1, description=f"Embedding ({len(items)} clips)")
+        if pending:
+            flush()
     if not rows:
         reasons = "; ".join(f"{s['path']} ({s['reason']})" for s in skipped)
-        raise DataError(f"None of the {len(paths)} input files could be read: {reasons}")
+        raise DataError(f"None of the {len(paths)} input files gave a clip: {reasons}")
     shapes = sorted({tuple(r.shape) for r in rows})
     if len(shapes) > 1:
         raise ShapeError(
             f"The inputs give different token counts {shapes} (images and videos, or different "
-            "sizes); embed them separately or leave out --tokens to get one pooled vector per file."
+            "sizes); embed them separately or leave out --tokens to get one pooled vector per clip."
         )
     embeddings = torch.stack(rows).numpy()
     save_embeddings(out, embeddings)
@@ -154,8 +197,12 @@ def embed_files(
         "embeddings": str(out),
         "shape": list(embeddings.shape),
         "tokens": tokens,
+        "frames_per_clip": num_frames,
+        "frame_step": frame_step,
+        "stride": stride,
         "items": items,
         "skipped": skipped,
+        "warnings": warnings,
     }
     write_json(index_path(out), index)
     return index

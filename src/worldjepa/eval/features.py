@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from worldjepa.errors import ConfigError, DataError, ShapeError, suggest
+from worldjepa.errors import CheckpointError, ConfigError, DataError, ShapeError, suggest
 
 Features = tuple[Tensor, dict[str, Tensor]]
+
+
+def frozen_encoder(checkpoint: str | Path) -> nn.Module:
+    """The encoder (eval mode) to take features from, by `worldjepa.load`: a release name, a Hugging Face
+    repo id, an official .pt, a Hugging Face or a worldjepa folder. A worldjepa folder's EMA
+    `target_encoder` is preferred when it has one; elsewhere the `encoder` (as torch.hub loads it)."""
+    from worldjepa.hub.load import load
+    from worldjepa.hub.model_files import read_model_config
+
+    which = "encoder"
+    if Path(checkpoint).is_dir():
+        try:
+            if "target_encoder" in read_model_config(checkpoint)["models"]:
+                which = "target_encoder"
+        except CheckpointError:  # not a worldjepa folder: worldjepa.load tells what it is
+            pass
+    return load(checkpoint, which=which).encoder.eval()
 
 
 @torch.no_grad()
