@@ -1,4 +1,4 @@
-"""embed_files: videos (cut into clips) and images in, [N, D] or [N, K, D] embeddings plus a JSON index out."""
+"""embed_files: videos (cut into clips) and images in, [N, D] or [N, K, D] embeddings + a JSON index out."""
 
 from __future__ import annotations
 
@@ -131,7 +131,9 @@ def test_errors(video_model, inputs, tmp_path):
     assert not (tmp_path / "e.npy").exists()
     with pytest.raises(CheckpointError):
         embed_files([inputs / "long.mp4"], tmp_path / "no_model", tmp_path / "e.npy", progress=False)
-    with pytest.raises(DataError, match=r"has 6 frames and the model needs 7 \(4 frames, 2 apart\).*--frame-step"):
+    with pytest.raises(
+        DataError, match=r"has 6 frames and the model needs 7 \(4 frames, 2 apart\).*--frame-step"
+    ):
         embed_files([inputs / "long.mp4"], video_model, tmp_path / "e.npy", frame_step=2, progress=False)
     with pytest.raises(ConfigError, match="stride"):
         embed_files([inputs / "long.mp4"], video_model, tmp_path / "e.npy", stride=0, progress=False)
