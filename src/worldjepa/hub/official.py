@@ -39,12 +39,12 @@ def read_official(path: str | Path) -> dict[str, Any]:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        what = f"it refers to {found.group(1)}" if found else "it holds objects other than tensors"
         raise CheckpointError(
-            f"'{path}' holds Python objects that torch.load(weights_only=True) refuses to unpickle "
-            f"({first}). worldjepa loads only tensors and plain containers; if you trust the file, "
-            "re-save its state dicts in a trusted Python session: torch.save({'encoder': ..., "
-            "'predictor': ...}, path)."
+            f"'{path}' cannot be read with torch.load(weights_only=True): {what}. worldjepa loads only "
+            "tensors and plain containers. If you trust the file, re-save its state dicts in a trusted "
+            "Python session: torch.save({'encoder': ..., 'target_encoder': ..., 'predictor': ...}, path)."
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as e:
         raise CheckpointError(

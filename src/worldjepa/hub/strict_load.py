@@ -17,8 +17,8 @@ def listing(title: str, items: list[str], limit: int = 12) -> str:
     return f"\n  {title} ({len(items)}): {shown}"
 
 
-def load_state_strict(module: nn.Module, state: Mapping[str, Tensor], where: str = "checkpoint") -> None:
-    """Copy `state` into `module`; raise CheckpointError naming missing, unexpected and mis-shaped keys."""
+def check_state(module: nn.Module, state: Mapping[str, Tensor], where: str = "checkpoint") -> None:
+    """Raise CheckpointError naming missing, unexpected and mis-shaped keys (works on the meta device)."""
     own = module.state_dict()
     missing = sorted(k for k in own if k not in state)
     unexpected = sorted(k for k in state if k not in own)
@@ -35,6 +35,11 @@ def load_state_strict(module: nn.Module, state: Mapping[str, Tensor], where: str
             + listing("shape mismatches", shapes)
             + "\n  Check that the checkpoint and the model config (size, patch, frames) are the same."
         )
+
+
+def load_state_strict(module: nn.Module, state: Mapping[str, Tensor], where: str = "checkpoint") -> None:
+    """Copy `state` into `module`; raise CheckpointError naming missing, unexpected and mis-shaped keys."""
+    check_state(module, state, where)
     with torch.no_grad():
-        for key, value in own.items():
+        for key, value in module.state_dict().items():
             value.copy_(state[key].to(value.dtype))
