@@ -264,3 +264,26 @@ def test_mpc_replans_every_k_steps_from_the_shifted_plan():
     assert torch.equal(acts[1], torch.tensor([3.0, 4.0])) and torch.equal(acts[2], torch.tensor([2.0, 3.0]))
     with pytest.raises(ConfigError, match="replan_every"):
         MPC(LinearWorld(torch.eye(2)), planner("cem"), MAX_NORM, replan_every=5)
+
+
+def test_coloured_noise_is_unit_variance_and_correlated_in_time():
+    from worldjepa.planning.noise import coloured_noise
+    from worldjepa.planning.protocol import normal_noise
+
+    like = torch.zeros(1)
+    white = coloured_noise((3, 4, 8), 0.0, torch.Generator().manual_seed(1), like, group=2)
+    assert torch.equal(white, normal_noise((3, 4, 8), torch.Generator().manual_seed(1), like))
+    lag1 = []
+    for beta in (0.0, 1.0, 2.0):
+        x = coloured_noise((2000, 4, 8), beta, torch.Generator().manual_seed(0), like, group=2)
+        assert x.shape == (2000, 4, 8) and abs(x.std().item() - 1.0) < 0.03
+        steps = x.reshape(2000, 16, 2)  # 4 model steps of 4 env actions (dx, dy)
+        lag1.append(torch.corrcoef(torch.stack([steps[:, :-1].flatten(), steps[:, 1:].flatten()]))[0, 1])
+    assert abs(lag1[0]) < 0.05 and lag1[0] < lag1[1] - 0.3 < lag1[2] - 0.5
+
+
+def test_coloured_noise_rejects_negative_beta():
+    from worldjepa.planning.noise import coloured_noise
+
+    with pytest.raises(ConfigError, match="beta must be >= 0"):
+        coloured_noise((1, 2, 2), -1.0, torch.Generator(), torch.zeros(1))

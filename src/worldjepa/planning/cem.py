@@ -9,13 +9,13 @@ from torch import Tensor
 
 from worldjepa.errors import ConfigError
 from worldjepa.planning.energy import check_energy_names, mean_or_best, sequence_energy
+from worldjepa.planning.noise import coloured_noise
 from worldjepa.planning.protocol import (
     PlanResult,
     WorldModel,
     check_counts,
     check_plan_inputs,
     clip_action_norm,
-    normal_noise,
 )
 
 
@@ -34,6 +34,7 @@ class CEMConfig:
     momentum_std: float = 0.0
     init_std: float = 1.0
     min_std: float = 0.05
+    noise_beta: float = 0.0
     distance: str = "l1"
     reduce: str = "final"
 
@@ -76,7 +77,7 @@ def cem_plan(
     std = torch.full_like(mean, cfg.init_std * max_norm)
     best, best_energy, history = mean, float("inf"), []
     for _ in range(cfg.iterations):
-        noise = normal_noise((cfg.samples, *shape), generator, z0)
+        noise = coloured_noise((cfg.samples, *shape), cfg.noise_beta, generator, z0, group)
         candidates = clip_action_norm(mean + std * noise, max_norm, group)
         energies = sequence_energy(world_model, z0, z_goal, candidates, cfg.distance, cfg.reduce)
         top = energies.topk(cfg.topk, largest=False).indices

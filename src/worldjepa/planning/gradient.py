@@ -9,13 +9,13 @@ from torch import Tensor
 
 from worldjepa.errors import ConfigError
 from worldjepa.planning.energy import check_energy_names, sequence_energy
+from worldjepa.planning.noise import coloured_noise
 from worldjepa.planning.protocol import (
     PlanResult,
     WorldModel,
     check_counts,
     check_plan_inputs,
     clip_action_norm,
-    normal_noise,
 )
 
 
@@ -32,6 +32,7 @@ class GradientConfig:
     lr: float = 0.1
     samples: int = 4
     init_std: float = 0.5
+    noise_beta: float = 0.0
     distance: str = "l1"
     reduce: str = "final"
 
@@ -65,7 +66,8 @@ def gradient_plan(
     check_plan_inputs(world_model, z0, z_goal, cfg.horizon, init_mean)
     shape = (cfg.horizon, world_model.action_dim)
     start = torch.zeros(shape, device=z0.device, dtype=z0.dtype) if init_mean is None else init_mean.to(z0)
-    noise = normal_noise((cfg.samples - 1, *shape), generator, z0) * cfg.init_std * max_norm
+    noise = coloured_noise((cfg.samples - 1, *shape), cfg.noise_beta, generator, z0, group)
+    noise = noise * cfg.init_std * max_norm
     actions = clip_action_norm(torch.cat([start[None], start + noise]), max_norm, group).detach()
     z0, z_goal = z0.detach(), z_goal.detach()
     best, best_energy, history = actions[0], float("inf"), []

@@ -9,13 +9,13 @@ from torch import Tensor
 
 from worldjepa.errors import ConfigError
 from worldjepa.planning.energy import check_energy_names, mean_or_best, sequence_energy
+from worldjepa.planning.noise import coloured_noise
 from worldjepa.planning.protocol import (
     PlanResult,
     WorldModel,
     check_counts,
     check_plan_inputs,
     clip_action_norm,
-    normal_noise,
 )
 
 
@@ -28,6 +28,7 @@ class MPPIConfig:
     iterations: int = 4
     temperature: float = 0.01
     noise_std: float = 0.6
+    noise_beta: float = 0.0
     distance: str = "l1"
     reduce: str = "final"
 
@@ -64,7 +65,7 @@ def mppi_plan(
     mean = torch.zeros(shape, device=z0.device, dtype=z0.dtype) if init_mean is None else init_mean.to(z0)
     best, best_energy, history = mean, float("inf"), []
     for _ in range(cfg.iterations):
-        noise = normal_noise((cfg.samples, *shape), generator, z0)
+        noise = coloured_noise((cfg.samples, *shape), cfg.noise_beta, generator, z0, group)
         candidates = clip_action_norm(mean + cfg.noise_std * max_norm * noise, max_norm, group)
         energies = sequence_energy(world_model, z0, z_goal, candidates, cfg.distance, cfg.reduce)
         weights = torch.softmax(-(energies - energies.min()) / cfg.temperature, dim=0)
