@@ -229,3 +229,26 @@ def test_anti_collapse_within_trajectories_ignores_what_never_moves():
         collapsed = anti_collapse(layout_only, trajectory, sigreg, 0)
         assert anti_collapse(layout_only, batch, sigreg, 0) < collapsed
         assert anti_collapse(moving, trajectory, sigreg, 0) < collapsed
+
+
+def test_static_dims_must_tell_windows_apart():
+    """With static_dims the last channels are scored on their window means: a layout code that differs
+    between windows (and never moves) satisfies them, one shared by every window does not."""
+    from worldjepa.train.world_model_config import WorldObjectiveSection
+    from worldjepa.train.world_model_step import anti_collapse
+
+    g = torch.Generator().manual_seed(0)
+    moving = torch.randn(64, 5, 1, 8, generator=g)
+    layout = torch.randn(64, 1, 1, 4, generator=g).expand(64, 5, 1, 4)
+    shared = torch.randn(1, 1, 1, 4, generator=g).expand(64, 5, 1, 4)
+    objective = WorldObjectiveSection(regularizer="vicreg", regularizer_scope="trajectory", static_dims=4)
+    with_layout = anti_collapse(torch.cat([moving, layout], -1), objective, None, 0)
+    without = anti_collapse(torch.cat([moving, shared], -1), objective, None, 0)
+    assert with_layout < without - 0.5
+    moving_only = WorldObjectiveSection(regularizer="vicreg", regularizer_scope="trajectory")
+    assert torch.allclose(with_layout - anti_collapse(moving, moving_only, None, 0), torch.tensor(0.0), atol=0.2)
+
+
+def test_static_dims_are_checked(tmp_path):
+    with pytest.raises(ConfigError, match="static_dims needs objective.regularizer_scope"):
+        load_world_model_config(None, ["objective.static_dims=4", "objective.regularizer_scope=batch"])

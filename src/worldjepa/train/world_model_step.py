@@ -22,22 +22,33 @@ class WorldStepOutput:
     latents: Tensor  # [B, T+1, N, D], detached, for the collapse monitors
 
 
-def anti_collapse(z: Tensor, objective: WorldObjectiveSection, sigreg: SIGReg | None, step: int) -> Tensor:
-    """The unweighted regulariser on latents `[B, T, N, D]`, one sample per frame (flattened N * D).
-
-    Scope "trajectory" removes each window's mean first: a latent that only encodes what stays
-    fixed within an episode (the room layout) then scores as collapsed.
-    """
-    flat = z.flatten(2)
-    if objective.regularizer_scope == "trajectory":
-        flat = flat - flat.mean(dim=1, keepdim=True)
-    flat = flat.flatten(0, 1)
+def regularize(flat: Tensor, objective: WorldObjectiveSection, sigreg: SIGReg | None, step: int) -> Tensor:
+    """The unweighted regulariser (SIGReg or VICReg) on samples `[M, F]`, over the global batch under DDP."""
     if objective.regularizer == "sigreg":
         return sigreg(flat, step)  # all-reduces its statistics itself under torch.distributed
     if dist.is_available() and dist.is_initialized():  # VICReg's statistics are over the global batch
         flat = torch.cat(dist_fn.all_gather(flat), dim=0)
     o = objective
     return o.vicreg_std_weight * variance_loss(flat) + o.vicreg_cov_weight * covariance_loss(flat)
+
+
+def anti_collapse(z: Tensor, objective: WorldObjectiveSection, sigreg: SIGReg | None, step: int) -> Tensor:
+    """The unweighted regulariser on latents `[B, T, N, D]`, one sample per frame (flattened N * D).
+
+    Scope "trajectory" removes each window's mean first: a latent that only encodes what stays
+    fixed within an episode (the room layout) then scores as collapsed. With `static_dims` = S > 0 the
+    last S channels of every token are kept for what stays fixed instead: the regulariser sees each
+    window's mean of them, one sample per window, so they must tell episodes (layouts) apart, while
+    the other D - S channels are regularised within trajectories.
+    """
+    s = objective.static_dims
+    moving = z[..., : z.shape[-1] - s].flatten(2)
+    if objective.regularizer_scope == "trajectory":
+        moving = moving - moving.mean(dim=1, keepdim=True)
+    loss = regularize(moving.flatten(0, 1), objective, sigreg, step)
+    if s:
+        loss = loss + regularize(z[..., -s:].flatten(2).mean(dim=1), objective, sigreg, step)
+    return loss
 
 
 def world_model_losses(

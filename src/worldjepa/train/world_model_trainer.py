@@ -56,6 +56,11 @@ def build_world_model_config(config: WorldModelTrainConfig, env: TwoRoomsConfig)
         context_frames=m.context_frames,
         rope_layout=m.rope_layout,
     )
+    if not config.objective.static_dims < predictor.embed_dim:
+        raise ConfigError(
+            f"objective.static_dims ({config.objective.static_dims}) must be below the latent width "
+            f"{predictor.embed_dim}: the other channels encode what moves."
+        )
     return WorldModelConfig(
         encoder=encoder,
         predictor=predictor,
