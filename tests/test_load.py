@@ -114,9 +114,11 @@ def test_official_only_release_uses_the_torch_hub_cache(tmp_path):
         worldjepa.load("vjepa2-ac-vitg", cache_dir=tmp_path, local_files_only=True)
 
 
-def test_names_and_paths_that_do_not_exist():
+def test_names_and_paths_that_do_not_exist(tmp_path):
     with pytest.raises(ConfigError, match="Did you mean: vjepa2-vitl-fpc64-256"):
         worldjepa.load("vjepa2-vitl-fpc64-265")
+    with pytest.raises(CheckpointError, match="No file or folder 'someone/model'.*not in the local cache"):
+        worldjepa.load("someone/model", cache_dir=tmp_path, local_files_only=True)
     with pytest.raises(CheckpointError, match="does not exist"):
         worldjepa.load("./nowhere/vitl.pt")
     with pytest.raises(ConfigError, match="which"):

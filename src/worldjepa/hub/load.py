@@ -47,7 +47,10 @@ def load(
     if not known and (path.suffix in (".pt", ".pth", ".tar") or name.startswith((".", "/", "~"))):
         raise CheckpointError(f"Checkpoint '{name}' does not exist.")
     if not known and name.count("/") == 1:
-        return load_hf_repo(name, which, revision, cache_dir, local_files_only)
+        try:
+            return load_hf_repo(name, which, revision, cache_dir, local_files_only)
+        except CheckpointError as e:
+            raise CheckpointError(f"No file or folder '{name}' exists. As a Hugging Face repo: {e}") from None
     release = get_release(name)
     if release.hf_repo is None or which == "target_encoder":
         file = download_official(release, cache_dir, local_files_only)
