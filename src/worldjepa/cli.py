@@ -16,6 +16,7 @@ from rich.text import Text
 
 from worldjepa import (
     cli_hub,  # noqa: F401 (registers convert and releases)
+    cli_surprise,  # noqa: F401 (registers surprise and physics-bench)
     cli_video,  # noqa: F401 (registers embed and probe-videos)
     cli_world,  # noqa: F401 (registers the world-model commands)
 )

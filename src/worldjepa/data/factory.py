@@ -10,11 +10,12 @@ from torch.utils.data import Dataset
 
 from worldjepa.data.images import ArrayImageDataset, ImageFolder, load_digits_images, load_photos
 from worldjepa.data.moving_digits import generate_moving_digits, load_moving_digits
+from worldjepa.data.physics import generate_physics_videos, load_physics_videos
 from worldjepa.data.transforms import RandomResizedCropVideo, VideoTransform
 from worldjepa.data.video_dataset import VideoDataset
 from worldjepa.errors import ConfigError, suggest
 
-DATA_KINDS = ("moving_digits", "video_folder", "digits", "photos", "image_folder", "two_rooms")
+DATA_KINDS = ("moving_digits", "physics", "video_folder", "digits", "photos", "image_folder", "two_rooms")
 SPLITS = ("train", "test")
 
 
@@ -27,7 +28,8 @@ class DataConfig:
     when present) | digits (scikit-learn's handwritten digits) | photos (scikit-image's photos) |
     image_folder (`root`/<class>/*.png) | two_rooms (frames of a `worldjepa collect two-rooms`
     collection in `root`, as images: the first `num_videos` episodes train, the last
-    `num_test_videos` test; every `frame_step`-th frame).
+    `num_test_videos` test; every `frame_step`-th frame) | physics (built-in possible videos of
+    physics scenes, `worldjepa.data.physics`, generated into `root` on first use).
     """
 
     kind: str = "moving_digits"
@@ -81,6 +83,12 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
         return load_moving_digits(
             root, config.frames_per_clip, config.frame_step, config.crop_size, augment=augment, seed=seed
         ), "video"
+    if config.kind == "physics":
+        count = config.num_videos if split == "train" else config.num_test_videos
+        base = Path(config.root or "runs/data")
+        root = generate_physics_videos(base / f"physics_{split}_{count}", count, seed=0, split=split)
+        dataset = load_physics_videos(root, config.frames_per_clip, config.frame_step, config.crop_size, seed)
+        return dataset, "video"
     if config.kind == "video_folder":
         root = Path(config.root)
         if (root / split).is_dir():

@@ -1,0 +1,140 @@
+"""Physical-surprise commands: `surprise` (score videos or matched pairs) and `physics-bench`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from worldjepa.cli_app import DEVICE, OVERRIDES, RECIPE, SEED, app, user_errors
+from worldjepa.errors import ConfigError
+
+CHECKPOINT = typer.Option("--checkpoint", help="V-JEPA model folder (config.json + weights).")
+CONTEXT = typer.Option("--context-frames", help="Frames of context per window; default: the recipe's.")
+
+
+def pairs_table(report: dict, summary: str = "max") -> Table:
+    """Pairwise accuracy per property (columns) for each model (rows)."""
+    groups = [*report["properties"], "property_mean"] if report["properties"] else []
+    table = Table(title=f"Pairwise accuracy ({report['pairs']} pairs, {summary} surprise)")
+    table.add_column("model")
+    for group in [*groups, "all"]:
+        table.add_column("mean of properties" if group == "property_mean" else group, justify="right")
+    for model, summaries in report["models"].items():
+        accuracy = summaries[summary]
+        table.add_row(model, *(f"{100 * accuracy[g]:.1f} %" for g in [*groups, "all"]))
+    return table
+
+
+def videos_table(results: list[dict]) -> Table:
+    table = Table(title="Surprise")
+    for column in ("video", "frames", "fps", "max", "mean", "peak frame"):
+        table.add_column(column, justify="left" if column == "video" else "right")
+    for r in results:
+        table.add_row(
+            r["video"],
+            str(len(r["surprise"])),
+            f"{r['fps']:.1f}",
+            f"{r['max']:.4f}",
+            f"{r['mean']:.4f}",
+            str(r["peak_frame"]),
+        )
+    return table
+
+
+@app.command()
+@user_errors
+def surprise(
+    videos: Annotated[list[Path] | None, typer.Argument(help="Video files (anything PyAV decodes).")] = None,
+    checkpoint: Annotated[Path | None, CHECKPOINT] = None,
+    pairs: Annotated[
+        Path | None, typer.Option("--pairs", help="Folder of NAME_possible.mp4 / NAME_impossible.mp4 pairs.")
+    ] = None,
+    baselines: Annotated[
+        bool, typer.Option("--baselines", help="With --pairs: also score the same model with random weights.")
+    ] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG plot here.")] = None,
+    context_frames: Annotated[int | None, CONTEXT] = None,
+    seed: Annotated[int, SEED] = 0,
+    device: Annotated[str, DEVICE] = "auto",
+):
+    """Per-frame physical surprise of videos, or pairwise accuracy over matched possible/impossible pairs."""
+    from worldjepa.device import resolve_device
+    from worldjepa.eval.surprise import load_jepa_scorer, video_surprise
+    from worldjepa.io import write_json
+    from worldjepa.seed import seed_everything
+
+    if checkpoint is None:
+        raise ConfigError(
+            "surprise needs --checkpoint, a V-JEPA model folder (e.g. runs/vjepa_physics/model)."
+        )
+    if bool(videos) == (pairs is not None):
+        raise ConfigError("Give either video files or --pairs DIR (not both, not neither).")
+    seed_everything(seed)
+    scorer = load_jepa_scorer(checkpoint, context_frames, resolve_device(device))
+    console = Console()
+    if pairs is not None:
+        from worldjepa.eval.surprise_pairs import score_pairs
+        from worldjepa.viz.surprise_plot import plot_pair_accuracy
+
+        scorers = {"jepa": scorer} | ({"random_init": scorer.with_random_weights(seed)} if baselines else {})
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("pairs", total=None)
+            report = score_pairs(
+                pairs, scorers, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+        console.print(pairs_table(report))
+        outputs = {"checkpoint": str(checkpoint), "folder": str(pairs), "seed": seed, **report}
+        if plot is not None:
+            plot_pair_accuracy(report, plot)
+    else:
+        from worldjepa.viz.surprise_plot import plot_surprise_curves
+
+        results = [video_surprise(scorer, path) for path in videos]
+        console.print(videos_table(results))
+        outputs = results
+        if plot is not None:
+            plot_surprise_curves(results, plot, f"Surprise ({Path(checkpoint).name})")
+    if json_out is not None:
+        write_json(json_out, outputs)
+    for path in (json_out, plot):
+        if path is not None:
+            console.print(f"Wrote {path}", markup=False, soft_wrap=True)
+
+
+@app.command("physics-bench")
+@user_errors
+def physics_bench(
+    out: Annotated[Path, typer.Option("--out", help="Folder for pairs, checkpoint, results.json and chart.")],
+    pairs_per_property: Annotated[int, typer.Option("--pairs", help="Pairs generated per property.")] = 50,
+    checkpoint: Annotated[
+        Path | None, typer.Option("--checkpoint", help="Skip pretraining: score this model.")
+    ] = None,
+    config: Annotated[Path, RECIPE] = Path("configs/vjepa_physics.yaml"),
+    overrides: Annotated[list[str] | None, OVERRIDES] = None,
+    seed: Annotated[int, SEED] = 0,
+    device: Annotated[str, DEVICE] = "auto",
+):
+    """Violation-of-expectation benchmark: pretrain on possible videos, score fresh pairs per property
+    (V-JEPA, random weights, pixel predictor), write results.json and accuracy.png."""
+    from worldjepa.device import resolve_device
+    from worldjepa.eval.intphys import run_intphys
+
+    summary = run_intphys(
+        out,
+        pairs_per_property,
+        seed=seed,
+        checkpoint=checkpoint,
+        recipe=config,
+        overrides=list(overrides or []),
+        device=str(resolve_device(device)),
+    )
+    console = Console()
+    console.print(pairs_table(summary["report"]))
+    console.print(json.dumps({k: v for k, v in summary.items() if k != "report"}, indent=2), markup=False)

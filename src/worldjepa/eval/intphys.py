@@ -1,0 +1,99 @@
+"""The violation-of-expectation benchmark as one call: fresh pairs, pretraining on possible videos
+(or a given checkpoint), and pairwise accuracy per property for V-JEPA and its two baselines.
+
+`out_dir` keeps: `pairs/` (the scored pairs), `pretrain/` (the run; `pretrain/model` is a
+checkpoint `worldjepa surprise` reads), `results.json` and `accuracy.png`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from worldjepa.data.physics import generate_physics_pairs
+from worldjepa.eval.pixel_baseline import PixelScorer, train_pixel_predictor
+from worldjepa.eval.surprise import load_jepa_scorer
+from worldjepa.eval.surprise_pairs import score_pairs
+from worldjepa.io import write_json
+from worldjepa.viz.surprise_plot import plot_pair_accuracy
+
+PAIRS_SEED_OFFSET = 1_000  # the scored pairs' generator key never meets the training videos'
+
+
+def run_intphys(
+    out_dir: str | Path,
+    pairs_per_property: int = 50,
+    seed: int = 0,
+    checkpoint: str | Path | None = None,
+    recipe: str | Path = "configs/vjepa_physics.yaml",
+    overrides: Sequence[str] = (),
+    pixel_steps: int = 1500,
+    device: str = "cpu",
+) -> dict:
+    """Run the benchmark; returns {"accuracy": {model: {property: acc, "property_mean", "all"}}
+    (max surprise), "accuracy_mean_surprise" (the same with mean surprise), "checkpoint",
+    "seconds", ..., "report" (the full `score_pairs` report, also in results.json)}.
+
+    The pixel baseline trains on the recipe's data (possible videos) for `pixel_steps` steps.
+    """
+    from worldjepa.data.factory import build_dataset
+    from worldjepa.train.config import load_pretrain_config
+
+    out = Path(out_dir)
+    seconds = {}
+    started = time.perf_counter()
+    pairs = generate_physics_pairs(
+        out / "pairs", pairs_per_property, seed=PAIRS_SEED_OFFSET + seed, split="test"
+    )
+    seconds["generate_pairs"] = time.perf_counter() - started
+    config = load_pretrain_config(
+        recipe, [f"run.out_dir={out / 'pretrain'}", f"run.seed={seed}", "run.progress=false", *overrides]
+    )
+    config.run.device = device
+    if checkpoint is None:
+        from worldjepa.train.trainer import pretrain
+
+        started = time.perf_counter()
+        checkpoint = pretrain(config, resume=True).model_dir
+        seconds["pretrain"] = time.perf_counter() - started
+    jepa = load_jepa_scorer(checkpoint, device=device)
+    started = time.perf_counter()
+    config.data.frames_per_clip = jepa.context_frames + jepa.future_frames
+    dataset, _ = build_dataset(config.data, split="train", seed=seed)
+    pixels = train_pixel_predictor(
+        dataset,
+        jepa.context_frames,
+        jepa.future_frames,
+        steps=pixel_steps,
+        batch_size=config.data.batch_size,
+        seed=seed,
+        device=device,
+    )
+    seconds["pixel_baseline"] = time.perf_counter() - started
+    scorers = {
+        "jepa": jepa,
+        "random_init": jepa.with_random_weights(seed),
+        "pixels": PixelScorer(pixels, jepa.size, jepa.stride, device),
+    }
+    started = time.perf_counter()
+    report = score_pairs(pairs, scorers)
+    seconds["score"] = time.perf_counter() - started
+    summary = {
+        "benchmark": "intphys_voe",
+        "seed": seed,
+        "pairs_per_property": pairs_per_property,
+        "pairs": report["pairs"],
+        "checkpoint": str(checkpoint),
+        "context_frames": jepa.context_frames,
+        "future_frames": jepa.future_frames,
+        "torch_threads": torch.get_num_threads(),
+        "accuracy": {m: s["max"] for m, s in report["models"].items()},
+        "accuracy_mean_surprise": {m: s["mean"] for m, s in report["models"].items()},
+        "seconds": seconds,
+    }
+    write_json(out / "results.json", {**summary, "report": report})
+    plot_pair_accuracy(report, out / "accuracy.png")
+    return {**summary, "report": report}

@@ -1,0 +1,94 @@
+"""Pairwise violation-of-expectation accuracy: is the impossible twin more surprising than the possible?
+
+A folder of pairs holds `NAME_possible.mp4` and `NAME_impossible.mp4` (any extension PyAV reads).
+A pair's property is its `pairs.json` entry's (as `worldjepa.data.physics` writes), else NAME's
+prefix before the first "_" when that is a known property, else none ("all" only).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from worldjepa.data.physics import PROPERTIES
+from worldjepa.data.video import read_video
+from worldjepa.data.video_dataset import VIDEO_EXTENSIONS
+from worldjepa.errors import DataError
+from worldjepa.eval.surprise import SurpriseCurve, surprise_curve
+
+SUMMARIES = ("max", "mean")
+
+
+def find_pairs(folder: str | Path) -> list[tuple[str, str | None, Path, Path]]:
+    """(name, property or None, possible path, impossible path) for every complete pair, by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"pairs folder {folder} does not exist; pass a folder of NAME_possible.mp4 files")
+    index = {}
+    if (folder / "pairs.json").is_file():
+        try:
+            index = json.loads((folder / "pairs.json").read_text())
+        except ValueError as e:
+            raise DataError(f"cannot read {folder / 'pairs.json'}: {e}; fix or delete it") from None
+    pairs = []
+    for possible in sorted(folder.iterdir()):
+        stem, suffix = possible.stem, possible.suffix.lower()
+        if suffix not in VIDEO_EXTENSIONS or not stem.endswith("_possible"):
+            continue
+        name = stem[: -len("_possible")]
+        impossible = possible.with_name(f"{name}_impossible{possible.suffix}")
+        if not impossible.is_file():
+            continue
+        prefix = name.split("_", 1)[0]
+        prop = index.get(name, {}).get("property", prefix if prefix in PROPERTIES else None)
+        pairs.append((name, prop, possible, impossible))
+    if not pairs:
+        raise DataError(
+            f"no pairs in {folder}: expected files named NAME_possible.mp4 and NAME_impossible.mp4 "
+            "(make some with `worldjepa physics-bench` or worldjepa.data.physics.generate_physics_pairs)"
+        )
+    return pairs
+
+
+def _accuracy(wins: list[bool]) -> float:
+    return sum(wins) / len(wins)
+
+
+def score_pairs(
+    folder: str | Path, scorers: dict[str, object], progress: Callable[[int, int], None] | None = None
+) -> dict:
+    """Score every pair of `folder` under each named scorer.
+
+    Returns {"pairs": N, "properties": [...], "models": {model: {summary: {"all": acc, <property>:
+    acc, ..., "property_mean": mean over properties}}}, "scores": [{"name", "property",
+    <model>: {"possible": {"max", "mean"}, "impossible": {...}}}]}. A pair is won when the
+    impossible twin's summary is strictly larger.
+    """
+    pairs = find_pairs(folder)
+    rows = []
+    for done, (name, prop, possible, impossible) in enumerate(pairs, start=1):
+        videos = {"possible": read_video(possible)[0], "impossible": read_video(impossible)[0]}
+        row: dict = {"name": name, "property": prop}
+        for model, scorer in scorers.items():
+            curves: dict[str, SurpriseCurve] = {k: surprise_curve(scorer, v) for k, v in videos.items()}
+            row[model] = {k: {"max": c.max, "mean": c.mean} for k, c in curves.items()}
+        rows.append(row)
+        if progress is not None:
+            progress(done, len(pairs))
+    properties = [p for p in PROPERTIES if any(r["property"] == p for r in rows)]
+    properties += sorted({r["property"] for r in rows if r["property"] not in (*PROPERTIES, None)})
+    models = {}
+    for model in scorers:
+        models[model] = {}
+        for summary in SUMMARIES:
+            won = [
+                (r["property"], r[model]["impossible"][summary] > r[model]["possible"][summary]) for r in rows
+            ]
+            accuracy = {"all": _accuracy([w for _, w in won])}
+            for prop in properties:
+                accuracy[prop] = _accuracy([w for p, w in won if p == prop])
+            if properties:
+                accuracy["property_mean"] = sum(accuracy[p] for p in properties) / len(properties)
+            models[model][summary] = accuracy
+    return {"pairs": len(rows), "properties": properties, "models": models, "scores": rows}

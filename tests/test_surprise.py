@@ -1,0 +1,163 @@
+"""Physical surprise on tiny models: curves, pair scoring, the pixel baseline, the CLI and its errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from worldjepa.cli import app
+from worldjepa.data.physics import (
+    PROPERTIES,
+    generate_physics_pairs,
+    generate_physics_videos,
+    load_physics_videos,
+)
+from worldjepa.data.video import write_video
+from worldjepa.errors import CheckpointError, DataError
+from worldjepa.eval.pixel_baseline import PixelScorer, train_pixel_predictor
+from worldjepa.eval.surprise import JepaScorer, load_jepa_scorer, surprise_curve, video_surprise
+from worldjepa.eval.surprise_pairs import score_pairs
+from worldjepa.hub import save_model_files
+from worldjepa.models import create_model
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+
+
+def failed_cleanly(result, *words: str) -> bool:
+    return (
+        result.exit_code == 1
+        and "error:" in result.output
+        and "Traceback" not in result.output
+        and all(w in result.output for w in words)
+    )
+
+
+@pytest.fixture
+def scorer():
+    torch.manual_seed(0)
+    encoder = create_model("vit_test")  # 32 px, 8 px patches, 4 frames in tubelets of 2
+    predictor = create_model("predictor_test")
+    return JepaScorer(encoder, predictor, encoder, context_frames=2)
+
+
+@pytest.fixture
+def video_model(tmp_path):
+    torch.manual_seed(0)
+    models = {"encoder": create_model("vit_test"), "predictor": create_model("predictor_test")}
+    return save_model_files(tmp_path / "model", models)
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory):
+    return generate_physics_pairs(tmp_path_factory.mktemp("pairs"), 1, frames=14, size=32, seed=2)
+
+
+def random_video(frames: int, height: int = 32, width: int = 32, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (frames, height, width, 3), dtype=np.uint8)
+
+
+def test_surprise_curve_has_one_value_per_frame_and_none_before_the_context(scorer):
+    curve = surprise_curve(scorer, random_video(10, 48, 40))  # any size: resized to the model's 32 px
+    assert curve.per_frame.shape == (10,)
+    assert np.all(curve.per_frame[:2] == 0) and np.all(curve.per_frame[2:] > 0)
+    assert curve.max >= curve.mean > 0
+    assert 2 <= curve.peak_frame < 10 and curve.per_frame[curve.peak_frame] == curve.max
+
+
+def test_surprise_grows_where_the_video_breaks(scorer):
+    still = np.repeat(random_video(1), 12, axis=0)
+    broken = still.copy()
+    broken[8:] = random_video(4, seed=1)
+    calm, jolt = surprise_curve(scorer, still), surprise_curve(scorer, broken)
+    assert np.allclose(calm.per_frame[:8], jolt.per_frame[:8], atol=1e-5)  # nothing differs before frame 8
+    assert jolt.max > calm.max and jolt.peak_frame >= 8
+
+
+def test_a_video_shorter_than_the_window_is_refused(scorer):
+    with pytest.raises(DataError, match="at least 4"):
+        surprise_curve(scorer, random_video(3))
+
+
+def test_an_image_model_is_not_a_video_model(tmp_path):
+    models = {
+        "encoder": create_model("vit_test", num_frames=1),
+        "predictor": create_model("predictor_test", num_frames=1),
+    }
+    with pytest.raises(CheckpointError, match="image model"):
+        load_jepa_scorer(save_model_files(tmp_path / "image", models))
+    encoder_only = save_model_files(tmp_path / "encoder_only", {"encoder": create_model("vit_test")})
+    with pytest.raises(CheckpointError, match="needs an encoder and a predictor"):
+        load_jepa_scorer(encoder_only)
+
+
+def test_random_weights_differ_from_the_model(scorer):
+    clips = torch.randn(2, 3, 4, 32, 32)
+    fresh = scorer.with_random_weights(seed=1)
+    assert fresh.window_errors(clips).shape == (2, 2)
+    assert not torch.allclose(fresh.window_errors(clips), scorer.window_errors(clips))
+
+
+def test_pairs_are_scored_per_property(scorer, pairs):
+    report = score_pairs(pairs, {"jepa": scorer, "random_init": scorer.with_random_weights(3)})
+    assert report["pairs"] == 4 and report["properties"] == list(PROPERTIES)
+    accuracy = report["models"]["jepa"]["max"]
+    assert set(accuracy) == {*PROPERTIES, "all", "property_mean"}
+    assert all(accuracy[p] in (0.0, 1.0) for p in PROPERTIES)
+    assert accuracy["all"] == pytest.approx(sum(accuracy[p] for p in PROPERTIES) / 4)
+    row = report["scores"][0]
+    won = row["jepa"]["impossible"]["max"] > row["jepa"]["possible"]["max"]
+    assert accuracy[row["property"]] == float(won)
+
+
+def test_pixel_baseline_trains_and_scores(tmp_path):
+    root = generate_physics_videos(tmp_path / "videos", 4, frames=14, size=32)
+    dataset = load_physics_videos(root, frames_per_clip=4, crop_size=32)
+    model = train_pixel_predictor(dataset, context_frames=2, future_frames=2, steps=3, batch_size=2)
+    pixel = PixelScorer(model, size=32)
+    curve = surprise_curve(pixel, random_video(8))
+    assert curve.per_frame.shape == (8,) and curve.max > 0
+
+
+def test_cli_writes_documented_json_and_a_plot(tmp_path, video_model):
+    video = tmp_path / "clip.mp4"
+    write_video(video, random_video(9, 40, 56), fps=12)
+    out, plot = tmp_path / "s.json", tmp_path / "s.png"
+    result = invoke(
+        "surprise", video, "--checkpoint", video_model, "--json", out, "--plot", plot, "--device", "cpu"
+    )
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(out.read_text())
+    assert {"video", "fps", "surprise", "max", "mean", "peak_frame"} <= set(entry)
+    assert entry["video"] == str(video) and entry["fps"] == pytest.approx(12)
+    assert len(entry["surprise"]) == 9 and entry["max"] == max(entry["surprise"])
+    assert entry["surprise"][entry["peak_frame"]] == entry["max"]
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert video_surprise(load_jepa_scorer(video_model), video)["max"] == pytest.approx(entry["max"])
+
+
+def test_cli_scores_a_folder_of_pairs(tmp_path, video_model, pairs):
+    out = tmp_path / "pairs.json"
+    result = invoke("surprise", "--pairs", pairs, "--checkpoint", video_model, "--baselines", "--json", out)
+    assert result.exit_code == 0, result.output
+    assert "Pairwise accuracy" in result.output and all(p in result.output for p in PROPERTIES)
+    report = json.loads(out.read_text())
+    assert set(report["models"]) == {"jepa", "random_init"} and report["pairs"] == 4
+
+
+def test_cli_errors_are_clean(tmp_path, video_model):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    assert failed_cleanly(invoke("surprise", broken, "--checkpoint", video_model), "cannot read video")
+    short = tmp_path / "short.mp4"
+    write_video(short, random_video(3))
+    assert failed_cleanly(invoke("surprise", short, "--checkpoint", video_model), "at least 4")
+    image = save_model_files(tmp_path / "image", {"encoder": create_model("vit_test", num_frames=1)})
+    assert failed_cleanly(invoke("surprise", short, "--checkpoint", image), "not a V-JEPA video model")
+    assert failed_cleanly(invoke("surprise", "--pairs", tmp_path, "--checkpoint", video_model), "no pairs")
+    assert failed_cleanly(invoke("surprise", short), "--checkpoint")
