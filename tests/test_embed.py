@@ -132,7 +132,7 @@ def test_errors(video_model, inputs, tmp_path):
     with pytest.raises(CheckpointError):
         embed_files([inputs / "long.mp4"], tmp_path / "no_model", tmp_path / "e.npy", progress=False)
     with pytest.raises(
-        DataError, match=r"has 6 frames and the model needs 7 \(4 frames, 2 apart\).*--frame-step"
+        DataError, match=r"has 6 frames and the model needs 7 \(4 frames, 2 apart\).*smaller frame step"
     ):
         embed_files([inputs / "long.mp4"], video_model, tmp_path / "e.npy", frame_step=2, progress=False)
     with pytest.raises(ConfigError, match="stride"):

@@ -53,10 +53,10 @@ def check_clip_settings(frames_per_clip: int, frame_step: int, stride: int | Non
 
 
 def too_short(path: Path, num_frames_in_video: int, frames_per_clip: int, frame_step: int) -> DataError:
+    fix = "use a longer video or a smaller frame step" if frame_step > 1 else "use a longer video"
     return DataError(
         f"video {path} is too short: it has {num_frames_in_video} frames and the model needs "
-        f"{clip_span(frames_per_clip, frame_step)} ({frames_per_clip} frames, {frame_step} apart); "
-        "use a longer video or a smaller --frame-step."
+        f"{clip_span(frames_per_clip, frame_step)} ({frames_per_clip} frames, {frame_step} apart); {fix}."
     )
 
 
