@@ -15,7 +15,8 @@ class PatchEmbed2D(nn.Module):
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.proj(x).flatten(2).transpose(1, 2)
+        # contiguous: a transposed token layout would carry into the residual stream of every block.
+        return self.proj(x).flatten(2).transpose(1, 2).contiguous()
 
 
 class TubeletEmbed(nn.Module):
@@ -32,7 +33,7 @@ class TubeletEmbed(nn.Module):
         self.proj = nn.Conv3d(in_chans, embed_dim, kernel_size=kernel, stride=kernel)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.proj(x).flatten(2).transpose(1, 2)
+        return self.proj(x).flatten(2).transpose(1, 2).contiguous()
 
 
 def grid_of(
