@@ -11,7 +11,9 @@ from rich.text import Text
 
 from worldjepa.cli_app import DEVICE, SEED, app, user_errors
 
-CHECKPOINT = typer.Option("--checkpoint", help="Model folder (config.json + weights).")
+CHECKPOINT = typer.Option(
+    "--checkpoint", help="Encoder: worldjepa or HF folder, official .pt, HF repo id or release name."
+)
 FRAME_STEP = typer.Option("--frame-step", help="Frames between the frames of a clip (1: every frame).")
 
 
@@ -19,7 +21,7 @@ FRAME_STEP = typer.Option("--frame-step", help="Frames between the frames of a c
 @user_errors
 def embed(
     inputs: Annotated[list[Path], typer.Argument(help="Image (.png/.jpg) and video files.")],
-    checkpoint: Annotated[Path, CHECKPOINT],
+    checkpoint: Annotated[str, CHECKPOINT],
     out: Annotated[Path, typer.Option("--out", help="Output: .npy or .safetensors (index in <out>.json).")],
     tokens: Annotated[bool, typer.Option("--tokens", help="Keep every token: [N, K, D].")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Clips per forward pass.")] = 8,
@@ -63,7 +65,7 @@ def embed(
 @user_errors
 def probe_videos(
     train_dir: Annotated[Path, typer.Argument(help="Folder with one subfolder of videos per class.")],
-    checkpoint: Annotated[Path, CHECKPOINT],
+    checkpoint: Annotated[str, CHECKPOINT],
     out: Annotated[Path, typer.Option("--out", help="Folder for probe.safetensors + probe.json.")],
     val: Annotated[
         Path | None, typer.Option("--val", help="Validation folder (same classes); default: hold out 20%.")
