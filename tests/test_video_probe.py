@@ -162,6 +162,9 @@ def test_cli_probe_videos(folders, model, tmp_path):
     assert "accuracy" in result.output and "broken.mp4" in result.output and "2 classes" in result.output
     assert json.loads((out / "probe.json").read_text())["meta"]["val_size"] == 8
     assert (out / "probe.pt").is_file()
+    evaluated = invoke("eval-probe-videos", out, folders / "val", "--device", "cpu")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "on 8 videos" in evaluated.output and "bright" in evaluated.output
     single = tmp_path / "single"
     write_class_videos(single, "only", (0, 50), 2, 0)
     failed = invoke("probe-videos", single, "--checkpoint", model, "--out", tmp_path / "x")

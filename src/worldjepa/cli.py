@@ -17,7 +17,7 @@ from rich.text import Text
 from worldjepa import (
     cli_hub,  # noqa: F401 (registers convert and releases)
     cli_surprise,  # noqa: F401 (registers surprise and physics-bench)
-    cli_video,  # noqa: F401 (registers embed and probe-videos)
+    cli_video,  # noqa: F401 (registers embed, probe-videos and eval-probe-videos)
     cli_world,  # noqa: F401 (registers the world-model commands)
 )
 from worldjepa.cli_app import DEVICE, OVERRIDES, RECIPE, RESUME, RUN_DIR, SEED, app, user_errors

@@ -1,4 +1,4 @@
-"""Video commands: embed files clip by clip, train an attentive probe on a folder of labelled videos."""
+"""Video commands: embed files clip by clip, train and evaluate attentive probes on labelled video folders."""
 
 from __future__ import annotations
 
@@ -111,3 +111,33 @@ def probe_videos(
         markup=False,
         soft_wrap=True,
     )
+
+
+@app.command("eval-probe-videos")
+@user_errors
+def eval_probe_videos(
+    probe_dir: Annotated[Path, typer.Argument(help="Probe folder written by probe-videos.")],
+    video_dir: Annotated[Path, typer.Argument(help="Folder with one subfolder of videos per class.")],
+    checkpoint: Annotated[
+        str | None,
+        typer.Option("--checkpoint", help="Encoder; default: the one the probe was trained on."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Clips per batch.")] = 16,
+    device: Annotated[str, DEVICE] = "auto",
+):
+    """Accuracy of a trained video probe on a folder of labelled videos, overall and per class."""
+    from worldjepa.cli_tables import key_value_table, skipped_table
+    from worldjepa.device import resolve_device
+    from worldjepa.eval.video_probe import evaluate_video_probe
+
+    report = evaluate_video_probe(
+        probe_dir, video_dir, checkpoint, batch_size=batch_size, device=resolve_device(device)
+    )
+    console = Console()
+    if report["skipped"]:
+        console.print(skipped_table(report["skipped"]))
+    per_class = {
+        name: "no videos" if acc is None else f"{100 * acc:.1f}%" for name, acc in report["per_class"].items()
+    }
+    console.print(key_value_table("accuracy per class", per_class))
+    console.print(f"accuracy {100 * report['accuracy']:.1f}% on {report['size']} videos", markup=False)
