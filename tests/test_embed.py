@@ -14,6 +14,7 @@ from worldjepa.data import read_video, write_video
 from worldjepa.data.transforms import VideoTransform
 from worldjepa.embed import embed_files, index_path
 from worldjepa.errors import CheckpointError, ConfigError, DataError, ShapeError
+from worldjepa.eval.features import frozen_encoder
 from worldjepa.hub import load_encoder, save_model_files
 from worldjepa.models import create_model
 
@@ -137,3 +138,15 @@ def test_errors(video_model, inputs, tmp_path):
         embed_files([inputs / "long.mp4"], video_model, tmp_path / "e.npy", frame_step=2, progress=False)
     with pytest.raises(ConfigError, match="stride"):
         embed_files([inputs / "long.mp4"], video_model, tmp_path / "e.npy", stride=0, progress=False)
+
+
+def test_frozen_encoder_prefers_the_ema_target_encoder(tmp_path):
+    torch.manual_seed(0)
+    online, target = create_model("vit_test"), create_model("vit_test")
+    save_model_files(tmp_path / "run", {"encoder": online, "target_encoder": target})
+    loaded = frozen_encoder(tmp_path / "run")
+    assert not loaded.training
+    expected = target.state_dict()
+    assert loaded.state_dict().keys() == expected.keys()
+    assert all(torch.equal(value, expected[key]) for key, value in loaded.state_dict().items())
+    assert not torch.equal(online.blocks[0].attn.qkv.weight, target.blocks[0].attn.qkv.weight)
