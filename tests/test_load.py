@@ -8,7 +8,7 @@ from vjepa2_tiny import tiny_hf_model
 
 import worldjepa
 from worldjepa.cli import app
-from worldjepa.data.transforms import VideoTransform
+from worldjepa.data.transforms import IMAGENET_STD, ProcessorTransform, VideoTransform
 from worldjepa.errors import CheckpointError, ConfigError
 from worldjepa.hub.convert import convert
 from worldjepa.hub.pretrained import Pretrained
@@ -139,6 +139,15 @@ def test_preprocess_gives_the_encoder_a_clip(hf_folder):
         assert model.encoder(clip).shape == (1, 2 * 4 * 4, 48)
 
 
+def test_processor_transform_is_within_one_grey_level_of_video_transform():
+    """Same resize size and crop; uint8 resizing moves a pixel by at most one level (1 / 255 / std)."""
+    frames = np.random.default_rng(1).integers(0, 256, (2, 48, 70, 3), dtype=np.uint8)
+    exact, close = ProcessorTransform(32)(frames), VideoTransform(32)(frames)
+    assert exact.shape == close.shape == (3, 2, 32, 32)
+    assert (exact - close).abs().max() <= 1 / 255 / min(IMAGENET_STD) + 1e-5
+    assert ProcessorTransform(256).short_side == VideoTransform(256).short_side == 292
+
+
 def test_transform_matches_the_real_vjepa2_video_processor():
     pytest.importorskip("torchvision")
     from transformers import VJEPA2VideoProcessor
@@ -147,7 +156,7 @@ def test_transform_matches_the_real_vjepa2_video_processor():
     for h, w, crop in [(240, 320, 256), (300, 200, 256), (257, 391, 256), (64, 80, 32)]:
         frames = rng.integers(0, 256, (3, h, w, 3), dtype=np.uint8)
         theirs = VJEPA2VideoProcessor(crop_size=crop)(frames, return_tensors="pt")["pixel_values_videos"][0]
-        ours = VideoTransform(crop)(frames).transpose(0, 1)
+        ours = ProcessorTransform(crop)(frames).transpose(0, 1)
         assert theirs.shape == ours.shape and (theirs - ours).abs().max() < 1e-6
 
 

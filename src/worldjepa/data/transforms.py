@@ -1,10 +1,12 @@
 """Video transforms: uint8 frames `[T, H, W, 3]` in, float clip `[C, T, H, W]` out.
 
-The evaluation transform is transformers' `VJEPA2VideoProcessor`, step for step: resize the short
-side to `int(crop_size * 256 / 224)` (bilinear, antialiased, on uint8 as torchvision does),
-center-crop `crop_size` (offsets rounded down), then normalize with the ImageNet mean and std
-scaled by 255. The training transform is V-JEPA 2's
-random resized crop, one crop shared by all frames of a clip.
+The evaluation transform follows V-JEPA 2 and transformers' `VJEPA2VideoProcessor`: resize the
+short side to `int(crop_size * 256 / 224)` (bilinear, antialiased), center-crop `crop_size`,
+rescale by 1/255, normalize with the ImageNet mean and std. `ProcessorTransform` is that processor
+bit for bit (torchvision's uint8 resize, offsets rounded down, fused normalization), for released
+weights; `VideoTransform` resizes in float and rounds offsets, within one grey level of it, and is
+what worldjepa's datasets use. The training transform is V-JEPA 2's random resized crop, one crop
+shared by all frames of a clip.
 
 Transforms take an optional `generator` so a dataset can make each item's randomness a function
 of (seed, index, epoch); see `item_generator`.
@@ -101,7 +103,7 @@ def to_clip(x: Tensor, normalize: bool = True) -> Tensor:
 
 
 class VideoTransform:
-    """Evaluation transform: short-side resize, center crop, rescale, normalize (as VJEPA2VideoProcessor).
+    """Evaluation transform: short-side resize, center crop, rescale, normalize.
 
     `preserve_border=True` resizes the short side to `crop_size` itself (V-JEPA 2's option of the
     same name), so a square video keeps its whole frame.
@@ -112,14 +114,30 @@ class VideoTransform:
         self.normalize = normalize
         self.short_side = self.crop_size if preserve_border else int(self.crop_size * 256 / 224)
 
+    def resized_size(self, h: int, w: int) -> tuple[int, int]:
+        """(height, width) after the short-side resize of an `h` x `w` frame."""
+        if h <= w:
+            return self.short_side, int(self.short_side * w / h)
+        return int(self.short_side * h / w), self.short_side
+
+    def __call__(self, frames: np.ndarray | Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """uint8 `[T, H, W, 3]` -> float `[C, T, crop, crop]`; `generator` is unused (deterministic)."""
+        x = frames_to_tensor(frames)
+        height, width = self.resized_size(*x.shape[-2:])
+        x = resize(x, height, width)
+        top = int(round((height - self.crop_size) / 2.0))
+        left = int(round((width - self.crop_size) / 2.0))
+        x = x[..., top : top + self.crop_size, left : left + self.crop_size]
+        return to_clip(x, self.normalize)
+
+
+class ProcessorTransform(VideoTransform):
+    """transformers' `VJEPA2VideoProcessor` bit for bit: what released V-JEPA 2 weights expect."""
+
     def __call__(self, frames: np.ndarray | Tensor, generator: torch.Generator | None = None) -> Tensor:
         """uint8 `[T, H, W, 3]` -> float `[C, T, crop, crop]`; `generator` is unused (deterministic)."""
         x = frames_to_uint8(frames)
-        h, w = x.shape[-2:]
-        if h <= w:
-            height, width = self.short_side, int(self.short_side * w / h)
-        else:
-            height, width = int(self.short_side * h / w), self.short_side
+        height, width = self.resized_size(*x.shape[-2:])
         x = resize_uint8(x, height, width)
         top = int((height - self.crop_size) / 2.0)
         left = int((width - self.crop_size) / 2.0)

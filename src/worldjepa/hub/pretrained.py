@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import Tensor, nn
 
-from worldjepa.data.transforms import VideoTransform
+from worldjepa.data.transforms import ProcessorTransform
 from worldjepa.models.action_predictor import ActionPredictor
 from worldjepa.models.encoder import Encoder
 from worldjepa.models.predictor import Predictor
@@ -36,9 +36,9 @@ class Pretrained:
     def action_conditioned(self) -> bool:
         return isinstance(self.predictor, ActionPredictor)
 
-    def transform(self) -> VideoTransform:
+    def transform(self) -> ProcessorTransform:
         """transformers' VJEPA2VideoProcessor for this crop size: uint8 [T, H, W, 3] -> [C, T, crop, crop]."""
-        return VideoTransform(self.crop_size)
+        return ProcessorTransform(self.crop_size)
 
     def preprocess(self, frames: np.ndarray | Tensor) -> Tensor:
         """uint8 frames [T, H, W, 3] -> a batch of one clip [1, C, T, crop, crop] for `encoder`."""
