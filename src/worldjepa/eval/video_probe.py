@@ -126,7 +126,7 @@ def train_video_probe(
     }
     meta = {
         **report,
-        "checkpoint": str(checkpoint),
+        "checkpoint": str(Path(checkpoint).resolve()) if Path(checkpoint).exists() else str(checkpoint),
         "frames_per_clip": config.num_frames,
         "frame_step": frame_step,
         "crop_size": config.img_size,
