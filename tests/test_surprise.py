@@ -20,7 +20,7 @@ from worldjepa.data.video import write_video
 from worldjepa.errors import CheckpointError, DataError
 from worldjepa.eval.pixel_baseline import PixelScorer, train_pixel_predictor
 from worldjepa.eval.surprise import JepaScorer, load_jepa_scorer, surprise_curve, video_surprise
-from worldjepa.eval.surprise_pairs import score_pairs
+from worldjepa.eval.surprise_pairs import pair_credit, score_pairs
 from worldjepa.hub import save_model_files
 from worldjepa.models import create_model
 
@@ -108,11 +108,16 @@ def test_pairs_are_scored_per_property(scorer, pairs):
     assert report["pairs"] == 4 and report["properties"] == list(PROPERTIES)
     accuracy = report["models"]["jepa"]["max"]
     assert set(accuracy) == {*PROPERTIES, "all", "property_mean"}
-    assert all(accuracy[p] in (0.0, 1.0) for p in PROPERTIES)
+    assert all(accuracy[p] in (0.0, 0.5, 1.0) for p in PROPERTIES)
     assert accuracy["all"] == pytest.approx(sum(accuracy[p] for p in PROPERTIES) / 4)
     row = report["scores"][0]
-    won = row["jepa"]["impossible"]["max"] > row["jepa"]["possible"]["max"]
-    assert accuracy[row["property"]] == float(won)
+    assert accuracy[row["property"]] == pair_credit(
+        row["jepa"]["impossible"]["max"], row["jepa"]["possible"]["max"]
+    )
+
+
+def test_a_tie_is_worth_half_a_pair():
+    assert (pair_credit(2.0, 1.0), pair_credit(1.0, 1.0), pair_credit(1.0, 2.0)) == (1.0, 0.5, 0.0)
 
 
 def test_pixel_baseline_trains_and_scores(tmp_path):

@@ -45,7 +45,7 @@ from worldjepa.io import write_json
 PROPERTIES = ("permanence", "continuity", "shape", "colour")
 SPLITS = ("train", "test")
 JUMP_FRAMES = (7, 12)  # continuity: the frame the target jumps at
-CARD_VERSION = 1
+CARD_VERSION = 2
 
 
 @dataclass
@@ -64,11 +64,17 @@ def _other(rng: np.random.Generator, count: int, current: int) -> int:
 
 
 def _jump(scene: Scene, rng: np.random.Generator, frames: int) -> list[Edit] | None:
-    """A jump of the target, in view before and after, that keeps it clear of every other body."""
+    """A jump of the target, in view before and after, that keeps it clear of every other body.
+
+    Before and after the jump the target is at least its radius away from the occluder, so the
+    jump does not also change how much of it the occluder's edge hides."""
     path = simulate(scene, frames)
     for t in rng.permutation(np.arange(JUMP_FRAMES[0], JUMP_FRAMES[1] + 1)):
         before = path[t][0]
-        if not (clear_of(path[t - 1][0], scene.occluder) and clear_of(before, scene.occluder)):
+        margin = before.r
+        if not (
+            clear_of(path[t - 1][0], scene.occluder, margin) and clear_of(before, scene.occluder, margin)
+        ):
             continue
         for _ in range(12):
             angle, distance = rng.uniform(0, 2 * math.pi), rng.uniform(2.5, 4.0) * before.r
@@ -77,7 +83,7 @@ def _jump(scene: Scene, rng: np.random.Generator, frames: int) -> list[Edit] | N
                 continue
             edits = [(int(t), {"x": x, "y": y})]
             states = simulate(scene, frames, edits)
-            if clear_of(states[t][0], scene.occluder) and not any(
+            if clear_of(states[t][0], scene.occluder, margin) and not any(
                 touching(s[0], o) for s in states for o in s[1:]
             ):
                 return edits

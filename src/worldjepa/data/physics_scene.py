@@ -18,8 +18,8 @@ from worldjepa.errors import DataError
 
 # Lengths are for a 64 px frame and scale with the frame size.
 GRAVITY = 0.3  # px / frame^2, in scenes that have gravity (half of them)
-RADIUS = (5.0, 7.0)
-TARGET_SPEED = (3.0, 5.0)  # horizontal px / frame, so the target crosses the occluder
+RADIUS = (6.0, 8.0)
+TARGET_SPEED = (4.5, 6.5)  # horizontal px / frame, so the target crosses the occluder
 SPEED = (0.5, 3.0)  # px / frame of the other bodies
 TRIES = 1000
 HIDE_FRAMES = (6, 9)  # the target is first fully hidden at one of these frames
@@ -110,9 +110,9 @@ def fully_hidden(b: Body, occluder: tuple[float, float]) -> bool:
     return occluder[0] <= b.x - b.r - 1 and b.x + b.r + 1 <= occluder[1]
 
 
-def clear_of(b: Body, occluder: tuple[float, float]) -> bool:
-    """True when no part of `b` is behind the occluder."""
-    return b.x + b.r + 1 <= occluder[0] or occluder[1] <= b.x - b.r - 1
+def clear_of(b: Body, occluder: tuple[float, float], margin: float = 1.0) -> bool:
+    """True when no part of `b` is behind the occluder, nor within `margin` px of it."""
+    return b.x + b.r + margin <= occluder[0] or occluder[1] <= b.x - b.r - margin
 
 
 def random_body(rng: np.random.Generator, size: int) -> Body:
@@ -141,10 +141,10 @@ def place_target(rng: np.random.Generator, size: int, gravity: float, frames: in
     hidden = int(rng.integers(HIDE_FRAMES[0], HIDE_FRAMES[1] + 1))
     path = simulate(Scene([target], (0.0, 0.0), gravity, size, hidden), frames)
     xs = np.array([bodies[0].x for bodies in path])
-    around = np.diff(xs[max(hidden - 5, 0) : min(hidden + 6, frames)])
+    around = np.diff(xs[max(hidden - 3, 0) : min(hidden + 4, frames)])
     if not (np.all(around > 0) or np.all(around < 0)):
         return None  # the target bounces off a side wall near the occluder
-    half = target.r + 1 + abs(target.vx) * float(rng.uniform(0.3, 0.6))
+    half = target.r + 1 + abs(target.vx) * float(rng.uniform(0.2, 0.45))
     occluder = (xs[hidden] - half, xs[hidden] + half)
     if occluder[0] < 2 or occluder[1] > size - 2:
         return None

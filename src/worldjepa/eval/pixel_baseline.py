@@ -18,7 +18,7 @@ class PixelPredictor(nn.Module):
     to learn. S must be a multiple of 4.
     """
 
-    def __init__(self, context_frames: int, future_frames: int, width: int = 32):
+    def __init__(self, context_frames: int, future_frames: int, width: int = 16):
         super().__init__()
         self.context_frames, self.future_frames = context_frames, future_frames
         c_in, w = 3 * context_frames, width

@@ -8,6 +8,7 @@ prefix before the first "_" when that is a known property, else none ("all" only
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from worldjepa.errors import DataError
 from worldjepa.eval.surprise import SurpriseCurve, surprise_curve
 
 SUMMARIES = ("max", "mean")
+TIE_TOLERANCE = 1e-5  # relative
 
 
 def find_pairs(folder: str | Path) -> list[tuple[str, str | None, Path, Path]]:
@@ -51,8 +53,21 @@ def find_pairs(folder: str | Path) -> list[tuple[str, str | None, Path, Path]]:
     return pairs
 
 
-def _accuracy(wins: list[bool]) -> float:
+def _accuracy(wins: list[float]) -> float:
     return sum(wins) / len(wins)
+
+
+def pair_credit(impossible: float, possible: float) -> float:
+    """1 when the impossible twin is more surprising, 0 when less, 0.5 on a tie.
+
+    Ties are common with the max summary: twins are identical before the violation, so when the
+    peak of both comes before it (an earlier bounce, say), their maxima are equal, up to float
+    rounding that depends on which windows share a batch (hence the tolerance). The model has not
+    told the twins apart, which is worth what a coin flip is.
+    """
+    if math.isclose(impossible, possible, rel_tol=TIE_TOLERANCE, abs_tol=1e-12):
+        return 0.5
+    return 1.0 if impossible > possible else 0.0
 
 
 def score_pairs(
@@ -63,7 +78,7 @@ def score_pairs(
     Returns {"pairs": N, "properties": [...], "models": {model: {summary: {"all": acc, <property>:
     acc, ..., "property_mean": mean over properties}}}, "scores": [{"name", "property",
     <model>: {"possible": {"max", "mean"}, "impossible": {...}}}]}. A pair is won when the
-    impossible twin's summary is strictly larger.
+    impossible twin's summary is larger (see `pair_credit` for ties).
     """
     pairs = find_pairs(folder)
     rows = []
