@@ -8,6 +8,7 @@ import torch
 from typer.testing import CliRunner
 
 from worldjepa.cli import app
+from worldjepa.envs.two_rooms import TwoRoomsConfig
 from worldjepa.errors import ConfigError
 from worldjepa.eval.plan_eval import PlanEvalConfig, evaluate_planning
 from worldjepa.hub.world_model_files import load_world_model
@@ -15,7 +16,7 @@ from worldjepa.objectives import SIGReg
 from worldjepa.train import world_model_trainer as trainer_module
 from worldjepa.train.metrics import read_metrics
 from worldjepa.train.world_model_config import load_world_model_config
-from worldjepa.train.world_model_trainer import train_world_model
+from worldjepa.train.world_model_trainer import build_world_model_config, train_world_model
 
 
 def tiny_recipe(tmp_path, data_root, *extra, steps=4, out="run"):
@@ -231,24 +232,41 @@ def test_anti_collapse_within_trajectories_ignores_what_never_moves():
         assert anti_collapse(moving, trajectory, sigreg, 0) < collapsed
 
 
-def test_static_dims_must_tell_windows_apart():
-    """With static_dims the last channels are scored on their window means: a layout code that differs
-    between windows (and never moves) satisfies them, one shared by every window does not."""
+def test_layout_loss_wants_channels_fixed_within_windows_and_different_between_them():
     from worldjepa.train.world_model_config import WorldObjectiveSection
-    from worldjepa.train.world_model_step import anti_collapse
+    from worldjepa.train.world_model_step import layout_loss
 
     g = torch.Generator().manual_seed(0)
-    moving = torch.randn(64, 5, 1, 8, generator=g)
-    layout = torch.randn(64, 1, 1, 4, generator=g).expand(64, 5, 1, 4)
-    shared = torch.randn(1, 1, 1, 4, generator=g).expand(64, 5, 1, 4)
-    objective = WorldObjectiveSection(regularizer="vicreg", regularizer_scope="trajectory", static_dims=4)
-    with_layout = anti_collapse(torch.cat([moving, layout], -1), objective, None, 0)
-    without = anti_collapse(torch.cat([moving, shared], -1), objective, None, 0)
-    assert with_layout < without - 0.5
-    moving_only = WorldObjectiveSection(regularizer="vicreg", regularizer_scope="trajectory")
-    assert torch.allclose(with_layout - anti_collapse(moving, moving_only, None, 0), torch.tensor(0.0), atol=0.2)
+    per_window = torch.randn(64, 1, 1, 4, generator=g).expand(64, 5, 1, 4)  # one layout code per window
+    shared = torch.randn(1, 1, 1, 4, generator=g).expand(64, 5, 1, 4)  # the same code everywhere
+    moving = torch.randn(64, 5, 1, 4, generator=g)  # changes from frame to frame
+    objective = WorldObjectiveSection(regularizer="vicreg", regularizer_scope="trajectory")
+    best = layout_loss(per_window, objective)
+    assert best < layout_loss(shared, objective) - 0.5
+    assert best < layout_loss(moving, objective) - 5
 
 
-def test_static_dims_are_checked(tmp_path):
-    with pytest.raises(ConfigError, match="static_dims needs objective.regularizer_scope"):
-        load_world_model_config(None, ["objective.static_dims=4", "objective.regularizer_scope=batch"])
+def test_layout_channels_read_the_encoder_through_a_stop_gradient():
+    from worldjepa.models.world_model import WorldModel, WorldModelConfig
+
+    config = build_world_model_config(
+        load_world_model_config(
+            None,
+            [
+                "model.latent=projected",
+                "model.latent_dim=6",
+                "model.static_dim=3",
+                "model.latent_norm=false",
+                "model.encoder=vit_test",
+            ],
+        ),
+        TwoRoomsConfig(size=32),
+    )
+    model = WorldModel(config)
+    z = model.encode(torch.zeros(2, 32, 32, 3, dtype=torch.uint8))
+    assert z.shape == (2, 1, 9) and model.latent_shape == (1, 9)
+    z[..., 6:].sum().backward()
+    assert all(p.grad is None or not p.grad.any() for p in model.encoder.parameters())
+    assert model.static_head.weight.grad.abs().sum() > 0
+    with pytest.raises(ConfigError, match="static_dim"):
+        WorldModelConfig(**{**config.__dict__, "latent": "pooled"})

@@ -5,7 +5,10 @@ latents `[B, N, D]` and `rollout(z0, actions)` predicts the latents after each a
 Latents are either every patch token of the frame (`latent: tokens`, N = patches, as V-JEPA 2-AC) or a
 compact latent that makes planning fast: tokens averaged to a `latent_grid` x `latent_grid` grid and
 optionally projected to `latent_dim` (`latent: pooled`), or all tokens concatenated and projected to
-one `latent_dim` vector (`latent: projected`, which keeps where each token sits).
+one `latent_dim` vector (`latent: projected`, which keeps where each token sits). A projected latent
+can end with `static_dim` layout channels: a second projection of the same tokens, through a
+stop-gradient, trained to stay fixed within an episode and to tell episodes apart, so the predictor
+knows the walls while the first `latent_dim` channels keep tracking what moves.
 """
 
 from __future__ import annotations
@@ -43,12 +46,18 @@ class WorldModelConfig:
     env_action_dim: int = 2
     max_norm: float = 1.0
     inverse_dynamics: bool = False
+    static_dim: int = 0
 
     def __post_init__(self):
         if self.latent == "projected" and self.latent_dim < 1:
             raise ConfigError("latent: projected needs latent_dim >= 1 (the size of the projected vector).")
         if self.latent not in LATENTS:
             raise ConfigError(f"latent = '{self.latent}' is unknown; choose one of {LATENTS}.")
+        if self.static_dim < 0 or (self.static_dim and (self.latent != "projected" or self.latent_norm)):
+            raise ConfigError(
+                "static_dim (layout channels) must be >= 0 and needs latent: projected with latent_norm: "
+                "false (a LayerNorm over all channels would let them train the encoder)."
+            )
         if self.encoder.in_chans != 3:
             raise ConfigError("A world model encodes RGB frames: the encoder's in_chans must be 3.")
         if self.encoder.is_video:
@@ -76,7 +85,7 @@ class WorldModelConfig:
 
     @property
     def latent_width(self) -> int:
-        return self.latent_dim or self.encoder.embed_dim
+        return (self.latent_dim or self.encoder.embed_dim) + self.static_dim
 
     @property
     def latent_shape(self) -> tuple[int, int]:
@@ -101,6 +110,7 @@ class WorldModel(nn.Module):
         self.encoder = Encoder(c.encoder)
         tokens_in = c.patch_side**2 if c.latent == "projected" else 1
         self.projector = nn.Linear(tokens_in * c.encoder.embed_dim, c.latent_dim) if c.latent_dim else None
+        self.static_head = nn.Linear(tokens_in * c.encoder.embed_dim, c.static_dim) if c.static_dim else None
         self.predictor = ActionPredictor(c.predictor)
         flat = c.latent_shape[0] * c.latent_shape[1]
         self.inverse_dynamics = (
@@ -153,9 +163,10 @@ class WorldModel(nn.Module):
             tokens = F.adaptive_avg_pool2d(grid, c.latent_grid).flatten(2).transpose(1, 2)
         elif c.latent == "projected":
             tokens = tokens.flatten(1).unsqueeze(1)
-        if self.projector is not None:
-            tokens = self.projector(tokens)
-        return self.normalize(tokens)
+        z = tokens if self.projector is None else self.projector(tokens)
+        if self.static_head is not None:  # reads the tokens without training the encoder for it
+            z = torch.cat([z, self.static_head(tokens.detach())], dim=-1)
+        return self.normalize(z)
 
     def normalize(self, z: Tensor) -> Tensor:
         return F.layer_norm(z, z.shape[-1:]) if self.config.latent_norm else z

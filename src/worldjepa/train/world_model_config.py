@@ -37,6 +37,7 @@ class WorldModelSection:
     rope_layout: str = "interleaved"
     frameskip: int = 4
     inverse_dynamics: bool = False
+    static_dim: int = 0
 
 
 @dataclass
@@ -65,7 +66,7 @@ class WorldObjectiveSection:
     regularizer: str = "sigreg"
     regularizer_weight: float = 0.1
     regularizer_scope: str = "batch"  # batch | trajectory (each window's mean latent removed first)
-    static_dims: int = 0  # last channels regularised across windows (the layout), not within them
+    static_weight: float = 10.0  # weight of the layout channels' (model.static_dim) variance within windows
     sigreg_slices: int = 256
     vicreg_std_weight: float = 1.0
     vicreg_cov_weight: float = 0.04
@@ -98,8 +99,6 @@ class WorldModelTrainConfig:
                 f"objective.rollout_steps ({self.objective.rollout_steps}) cannot exceed data.window "
                 f"({self.data.window})."
             )
-        if self.objective.static_dims and self.objective.regularizer_scope != "trajectory":
-            raise ConfigError("objective.static_dims needs objective.regularizer_scope: trajectory.")
         if self.objective.inverse_dynamics_weight > 0 and not self.model.inverse_dynamics:
             raise ConfigError("objective.inverse_dynamics_weight > 0 needs model.inverse_dynamics: true.")
         if self.model.freeze_encoder and not self.model.encoder_checkpoint:

@@ -22,33 +22,34 @@ class WorldStepOutput:
     latents: Tensor  # [B, T+1, N, D], detached, for the collapse monitors
 
 
-def regularize(flat: Tensor, objective: WorldObjectiveSection, sigreg: SIGReg | None, step: int) -> Tensor:
-    """The unweighted regulariser (SIGReg or VICReg) on samples `[M, F]`, over the global batch under DDP."""
+def anti_collapse(z: Tensor, objective: WorldObjectiveSection, sigreg: SIGReg | None, step: int) -> Tensor:
+    """The unweighted regulariser on latents `[B, T, N, D]`, one sample per frame (flattened N * D).
+
+    Scope "trajectory" removes each window's mean first: a latent that only encodes what stays
+    fixed within an episode (the room layout) then scores as collapsed.
+    """
+    flat = z.flatten(2)
+    if objective.regularizer_scope == "trajectory":
+        flat = flat - flat.mean(dim=1, keepdim=True)
+    flat = flat.flatten(0, 1)
     if objective.regularizer == "sigreg":
         return sigreg(flat, step)  # all-reduces its statistics itself under torch.distributed
-    if dist.is_available() and dist.is_initialized():  # VICReg's statistics are over the global batch
+    return vicreg(flat, objective)
+
+
+def vicreg(flat: Tensor, objective: WorldObjectiveSection) -> Tensor:
+    """VICReg's weighted variance + covariance terms on samples `[M, F]`, over the global batch under DDP."""
+    if dist.is_available() and dist.is_initialized():
         flat = torch.cat(dist_fn.all_gather(flat), dim=0)
     o = objective
     return o.vicreg_std_weight * variance_loss(flat) + o.vicreg_cov_weight * covariance_loss(flat)
 
 
-def anti_collapse(z: Tensor, objective: WorldObjectiveSection, sigreg: SIGReg | None, step: int) -> Tensor:
-    """The unweighted regulariser on latents `[B, T, N, D]`, one sample per frame (flattened N * D).
-
-    Scope "trajectory" removes each window's mean first: a latent that only encodes what stays
-    fixed within an episode (the room layout) then scores as collapsed. With `static_dims` = S > 0 the
-    last S channels of every token are kept for what stays fixed instead: the regulariser sees each
-    window's mean of them, one sample per window, so they must tell episodes (layouts) apart, while
-    the other D - S channels are regularised within trajectories.
-    """
-    s = objective.static_dims
-    moving = z[..., : z.shape[-1] - s].flatten(2)
-    if objective.regularizer_scope == "trajectory":
-        moving = moving - moving.mean(dim=1, keepdim=True)
-    loss = regularize(moving.flatten(0, 1), objective, sigreg, step)
-    if s:
-        loss = loss + regularize(z[..., -s:].flatten(2).mean(dim=1), objective, sigreg, step)
-    return loss
+def layout_loss(layout: Tensor, objective: WorldObjectiveSection) -> Tensor:
+    """The layout channels `[B, T, N, S]` must stay fixed within each window (their variance there,
+    weighted by `static_weight`) and tell windows apart (VICReg on the window means, one per window)."""
+    within = (layout - layout.mean(dim=1, keepdim=True)).square().mean()
+    return objective.static_weight * within + vicreg(layout.flatten(2).mean(dim=1), objective)
 
 
 def world_model_losses(
@@ -68,12 +69,13 @@ def world_model_losses(
     collapsing (LeWM, PLDM): SIGReg pulls each frame's flattened latent towards N(0, I), scale included
     (so the latents should not be layer-normed), or VICReg's variance + covariance terms. With
     `regularizer_scope: trajectory` each window's mean latent is removed first, so only what changes
-    within a trajectory (the agent, not the room layout) can satisfy the regulariser. The smoothness
+    within a trajectory (the agent, not the room layout) can satisfy the regulariser; the model's
+    layout channels (`static_dim`, read through a stop-gradient) get `layout_loss` instead. The smoothness
     term (PLDM) keeps consecutive latents close, so latent distance follows path length. The inverse-
     dynamics head predicts each model step's summed env action (in units of the max step) from the
     latents before and after.
     """
-    o = objective
+    o, static = objective, model.config.static_dim
     if frozen_encoder:
         with torch.no_grad():
             z = model.encode(frames)
@@ -85,8 +87,11 @@ def world_model_losses(
         k = o.rollout_steps
         rolled = model.rollout(z[:, 0], actions[:, :k])
         terms["rollout"] = o.rollout_weight * jepa_loss(rolled, target[:, :k], o.loss)
+    moving = z[..., : z.shape[-1] - static]
     if not frozen_encoder and o.regularizer != "none":
-        terms["regularizer"] = o.regularizer_weight * anti_collapse(z, o, sigreg, step)
+        terms["regularizer"] = o.regularizer_weight * anti_collapse(moving, o, sigreg, step)
+    if static:
+        terms["static"] = layout_loss(z[..., -static:], o)
     if o.smoothness_weight > 0:
         terms["smoothness"] = o.smoothness_weight * (z[:, 1:] - z[:, :-1]).square().mean()
     if o.inverse_dynamics_weight > 0:

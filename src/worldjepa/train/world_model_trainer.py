@@ -44,7 +44,7 @@ def build_world_model_config(config: WorldModelTrainConfig, env: TwoRoomsConfig)
         )
     side = {"pooled": m.latent_grid, "projected": 1}.get(m.latent, encoder.img_size // encoder.patch_size)
     predictor = ActionPredictorConfig(
-        embed_dim=m.latent_dim or encoder.embed_dim,
+        embed_dim=(m.latent_dim or encoder.embed_dim) + m.static_dim,
         predictor_embed_dim=m.predictor_width,
         depth=m.predictor_depth,
         num_heads=m.predictor_heads,
@@ -56,11 +56,6 @@ def build_world_model_config(config: WorldModelTrainConfig, env: TwoRoomsConfig)
         context_frames=m.context_frames,
         rope_layout=m.rope_layout,
     )
-    if not config.objective.static_dims < predictor.embed_dim:
-        raise ConfigError(
-            f"objective.static_dims ({config.objective.static_dims}) must be below the latent width "
-            f"{predictor.embed_dim}: the other channels encode what moves."
-        )
     return WorldModelConfig(
         encoder=encoder,
         predictor=predictor,
@@ -72,6 +67,7 @@ def build_world_model_config(config: WorldModelTrainConfig, env: TwoRoomsConfig)
         env_action_dim=2,
         max_norm=env.max_step,
         inverse_dynamics=m.inverse_dynamics,
+        static_dim=m.static_dim,
     )
 
 
@@ -89,6 +85,7 @@ METRICS = [
     "teacher_forcing",
     "rollout",
     "regularizer",
+    "static",
     "smoothness",
     "inverse_dynamics",
     "lr",
