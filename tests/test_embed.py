@@ -150,3 +150,16 @@ def test_frozen_encoder_prefers_the_ema_target_encoder(tmp_path):
     assert loaded.state_dict().keys() == expected.keys()
     assert all(torch.equal(value, expected[key]) for key, value in loaded.state_dict().items())
     assert not torch.equal(online.blocks[0].attn.qkv.weight, target.blocks[0].attn.qkv.weight)
+
+
+def test_released_weights_get_the_processor_and_worldjepa_folders_their_own_transform(video_model, tmp_path):
+    from worldjepa.data.transforms import ProcessorTransform, VideoTransform
+    from worldjepa.eval.features import clip_transform
+
+    own = clip_transform(video_model, 32)
+    assert type(own) is VideoTransform and own.crop_size == 32
+    hf_folder = tmp_path / "hf"
+    hf_folder.mkdir()
+    (hf_folder / "config.json").write_text('{"model_type": "vjepa2"}')
+    for released in ("vjepa2-vitl-fpc64-256", tmp_path / "vitl.pt", hf_folder):
+        assert type(clip_transform(released, 256)) is ProcessorTransform

@@ -12,7 +12,9 @@ from rich.text import Text
 from worldjepa.cli_app import DEVICE, SEED, app, user_errors
 
 CHECKPOINT = typer.Option(
-    "--checkpoint", help="Encoder: worldjepa or HF folder, official .pt, HF repo id or release name."
+    "--checkpoint",
+    "--model",
+    help="Encoder: worldjepa or HF folder, official .pt, HF repo id or release name.",
 )
 FRAME_STEP = typer.Option("--frame-step", help="Frames between the frames of a clip (1: every frame).")
 

@@ -22,7 +22,7 @@ from worldjepa.data.images import IMAGE_EXTENSIONS
 from worldjepa.data.transforms import VideoTransform
 from worldjepa.data.video_clips import VideoClips, check_clip_settings
 from worldjepa.errors import ConfigError, DataError, ShapeError
-from worldjepa.eval.features import frozen_encoder
+from worldjepa.eval.features import clip_transform, frozen_encoder
 from worldjepa.io import atomic_path, write_json
 
 OUTPUT_FORMATS = (".npy", ".safetensors")
@@ -154,7 +154,7 @@ def embed_files(
     encoder = frozen_encoder(checkpoint).to(device)
     num_frames = encoder.config.num_frames
     stride = check_clip_settings(num_frames, frame_step, stride)
-    transform = VideoTransform(encoder.config.img_size, preserve_border=False)
+    transform = clip_transform(checkpoint, encoder.config.img_size)
     paths = [Path(p) for p in paths]
     rows: list[Tensor] = []
     items: list[dict[str, Any]] = []

@@ -9,9 +9,22 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from worldjepa.data.transforms import ProcessorTransform, VideoTransform
 from worldjepa.errors import CheckpointError, ConfigError, DataError, ShapeError, suggest
 
 Features = tuple[Tensor, dict[str, Tensor]]
+
+
+def worldjepa_models(checkpoint: str | Path) -> list[str] | None:
+    """The model names of a worldjepa model folder, or None when `checkpoint` is something else."""
+    from worldjepa.hub.model_files import read_model_config
+
+    if not Path(checkpoint).is_dir():
+        return None
+    try:
+        return list(read_model_config(checkpoint)["models"])
+    except CheckpointError:  # not a worldjepa folder: worldjepa.load tells what it is
+        return None
 
 
 def frozen_encoder(checkpoint: str | Path) -> nn.Module:
@@ -19,16 +32,18 @@ def frozen_encoder(checkpoint: str | Path) -> nn.Module:
     repo id, an official .pt, a Hugging Face or a worldjepa folder. A worldjepa folder's EMA
     `target_encoder` is preferred when it has one; elsewhere the `encoder` (as torch.hub loads it)."""
     from worldjepa.hub.load import load
-    from worldjepa.hub.model_files import read_model_config
 
-    which = "encoder"
-    if Path(checkpoint).is_dir():
-        try:
-            if "target_encoder" in read_model_config(checkpoint)["models"]:
-                which = "target_encoder"
-        except CheckpointError:  # not a worldjepa folder: worldjepa.load tells what it is
-            pass
+    which = "target_encoder" if "target_encoder" in (worldjepa_models(checkpoint) or []) else "encoder"
     return load(checkpoint, which=which).encoder.eval()
+
+
+def clip_transform(checkpoint: str | Path, crop_size: int) -> VideoTransform:
+    """The preprocessing the encoder of `checkpoint` expects: worldjepa's VideoTransform for a worldjepa
+    model folder (what `worldjepa pretrain` trained it on), transformers' VJEPA2VideoProcessor bit for
+    bit (ProcessorTransform) for released V-JEPA 2 weights."""
+    if worldjepa_models(checkpoint) is not None:
+        return VideoTransform(crop_size)
+    return ProcessorTransform(crop_size)
 
 
 @torch.no_grad()

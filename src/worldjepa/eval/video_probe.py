@@ -18,10 +18,9 @@ from torch import Tensor, nn
 from torch.utils.data import default_collate
 
 from worldjepa.data.labelled_videos import LabelledVideos
-from worldjepa.data.transforms import VideoTransform
 from worldjepa.errors import DataError, ShapeError
 from worldjepa.eval.attentive_probe import train_attentive_probe
-from worldjepa.eval.features import extract_features, frozen_encoder
+from worldjepa.eval.features import clip_transform, extract_features, frozen_encoder
 from worldjepa.eval.official_probe import save_official_probe
 from worldjepa.eval.probe_files import load_probe, save_probe
 
@@ -90,7 +89,7 @@ def train_video_probe(
     out = Path(out)
     encoder = frozen_encoder(checkpoint).to(device)
     config = encoder.config
-    transform = VideoTransform(config.img_size)
+    transform = clip_transform(checkpoint, config.img_size)
     train_set = LabelledVideos(
         train_dir, config.num_frames, frame_step, transform, random_clip=True, seed=seed
     )
@@ -159,7 +158,7 @@ def evaluate_video_probe(
             f"the probe reads tokens of width {probe.config.embed_dim} but this encoder gives "
             f"{encoder.config.embed_dim}; use the encoder it was trained on ({meta.get('checkpoint')})."
         )
-    transform = VideoTransform(encoder.config.img_size)
+    transform = clip_transform(checkpoint or meta["checkpoint"], encoder.config.img_size)
     dataset = LabelledVideos(
         video_dir, encoder.config.num_frames, meta.get("frame_step", 1), transform, classes=meta["classes"]
     )
