@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], help="recipe override key=value"
     )
-    parser.add_argument("--pixel-steps", type=int, default=1500)
+    parser.add_argument("--pixel-steps", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -118,6 +118,9 @@ def physics_bench(
     ] = None,
     config: Annotated[Path, RECIPE] = Path("configs/vjepa_physics.yaml"),
     overrides: Annotated[list[str] | None, OVERRIDES] = None,
+    pixel_steps: Annotated[
+        int, typer.Option("--pixel-steps", help="Training steps of the pixel baseline.")
+    ] = 1000,
     seed: Annotated[int, SEED] = 0,
     device: Annotated[str, DEVICE] = "auto",
 ):
@@ -133,6 +136,7 @@ def physics_bench(
         checkpoint=checkpoint,
         recipe=config,
         overrides=list(overrides or []),
+        pixel_steps=pixel_steps,
         device=str(resolve_device(device)),
     )
     console = Console()

@@ -30,7 +30,7 @@ def run_intphys(
     checkpoint: str | Path | None = None,
     recipe: str | Path = "configs/vjepa_physics.yaml",
     overrides: Sequence[str] = (),
-    pixel_steps: int = 1500,
+    pixel_steps: int = 1000,
     device: str = "cpu",
 ) -> dict:
     """Run the benchmark; returns {"accuracy": {model: {property: acc, "property_mean", "all"}}
