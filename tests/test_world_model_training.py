@@ -232,7 +232,9 @@ def test_anti_collapse_within_trajectories_ignores_what_never_moves():
         assert anti_collapse(moving, trajectory, sigreg, 0) < collapsed
 
 
-def test_layout_loss_wants_channels_fixed_within_windows_and_different_between_them():
+def test_layout_loss_wants_channels_fixed_within_windows_that_predict_what_holds_still():
+    from torch import nn
+
     from worldjepa.train.world_model_config import WorldObjectiveSection
     from worldjepa.train.world_model_step import layout_loss
 
@@ -240,10 +242,13 @@ def test_layout_loss_wants_channels_fixed_within_windows_and_different_between_t
     per_window = torch.randn(64, 1, 1, 4, generator=g).expand(64, 5, 1, 4)  # one layout code per window
     shared = torch.randn(1, 1, 1, 4, generator=g).expand(64, 5, 1, 4)  # the same code everywhere
     moving = torch.randn(64, 5, 1, 4, generator=g)  # changes from frame to frame
+    decoder = nn.Linear(4, 6)
+    tokens = decoder(per_window).detach().unflatten(-1, (2, 3)).squeeze(2)  # [64, 5, 2, 3], held still
     objective = WorldObjectiveSection(regularizer="vicreg", regularizer_scope="trajectory")
-    best = layout_loss(per_window, objective)
-    assert best < layout_loss(shared, objective) - 0.5
-    assert best < layout_loss(moving, objective) - 5
+    best = layout_loss(per_window, tokens, decoder, objective)
+    assert best < layout_loss(shared, tokens, decoder, objective) - 0.5
+    assert best < layout_loss(moving, tokens, decoder, objective) - 5
+    assert best < layout_loss(per_window, torch.randn(64, 5, 2, 3, generator=g), decoder, objective) - 0.3
 
 
 def test_layout_channels_read_the_encoder_through_a_stop_gradient():

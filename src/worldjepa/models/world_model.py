@@ -7,8 +7,9 @@ compact latent that makes planning fast: tokens averaged to a `latent_grid` x `l
 optionally projected to `latent_dim` (`latent: pooled`), or all tokens concatenated and projected to
 one `latent_dim` vector (`latent: projected`, which keeps where each token sits). A projected latent
 can end with `static_dim` layout channels: a second projection of the same tokens, through a
-stop-gradient, trained to stay fixed within an episode and to tell episodes apart, so the predictor
-knows the walls while the first `latent_dim` channels keep tracking what moves.
+stop-gradient, trained to stay fixed within an episode and to predict the episode's mean tokens (what
+stays put: the walls and the door), so the predictor knows the walls while the first `latent_dim`
+channels keep tracking what moves.
 """
 
 from __future__ import annotations
@@ -111,6 +112,10 @@ class WorldModel(nn.Module):
         tokens_in = c.patch_side**2 if c.latent == "projected" else 1
         self.projector = nn.Linear(tokens_in * c.encoder.embed_dim, c.latent_dim) if c.latent_dim else None
         self.static_head = nn.Linear(tokens_in * c.encoder.embed_dim, c.static_dim) if c.static_dim else None
+        # training only: the layout channels must predict what the frame's tokens hold still
+        self.layout_decoder = (
+            nn.Linear(c.static_dim, tokens_in * c.encoder.embed_dim) if c.static_dim else None
+        )
         self.predictor = ActionPredictor(c.predictor)
         flat = c.latent_shape[0] * c.latent_shape[1]
         self.inverse_dynamics = (
@@ -149,10 +154,14 @@ class WorldModel(nn.Module):
 
     def encode(self, obs: Tensor) -> Tensor:
         """Frames (any leading dims) -> latents `[..., N, D]`."""
+        return self.encode_with_tokens(obs)[1]
+
+    def encode_with_tokens(self, obs: Tensor) -> tuple[Tensor, Tensor]:
+        """Frames (any leading dims) -> (encoder tokens `[..., P, De]`, latents `[..., N, D]`)."""
         x = self.preprocess(obs)
         lead = x.shape[:-3]
         tokens = self.encoder(x.reshape(-1, *x.shape[-3:]))
-        return self.latent_head(tokens).unflatten(0, lead)
+        return tokens.unflatten(0, lead), self.latent_head(tokens).unflatten(0, lead)
 
     def latent_head(self, tokens: Tensor) -> Tensor:
         """Encoder tokens `[B, P, De]` -> latents `[B, N, D]` (pool, project, normalise)."""

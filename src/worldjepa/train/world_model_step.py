@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 import torch.distributed.nn.functional as dist_fn
-from torch import Tensor
+from torch import Tensor, nn
 
 from worldjepa.models.world_model import WorldModel
 from worldjepa.objectives import SIGReg, jepa_loss
@@ -45,11 +45,17 @@ def vicreg(flat: Tensor, objective: WorldObjectiveSection) -> Tensor:
     return o.vicreg_std_weight * variance_loss(flat) + o.vicreg_cov_weight * covariance_loss(flat)
 
 
-def layout_loss(layout: Tensor, objective: WorldObjectiveSection) -> Tensor:
+def layout_loss(
+    layout: Tensor, tokens: Tensor, decoder: nn.Module, objective: WorldObjectiveSection
+) -> Tensor:
     """The layout channels `[B, T, N, S]` must stay fixed within each window (their variance there,
-    weighted by `static_weight`) and tell windows apart (VICReg on the window means, one per window)."""
+    weighted by `static_weight`), predict the window's mean encoder tokens `[B, T, P, De]` (detached)
+    through `decoder`, and tell windows apart (VICReg on the window means, one sample per window)."""
     within = (layout - layout.mean(dim=1, keepdim=True)).square().mean()
-    return objective.static_weight * within + vicreg(layout.flatten(2).mean(dim=1), objective)
+    summary = layout.flatten(2).mean(dim=1)
+    held_still = tokens.detach().flatten(2).mean(dim=1)
+    predicted = (decoder(summary) - held_still).square().mean()
+    return objective.static_weight * within + predicted + vicreg(summary, objective)
 
 
 def world_model_losses(
@@ -76,11 +82,8 @@ def world_model_losses(
     latents before and after.
     """
     o, static = objective, model.config.static_dim
-    if frozen_encoder:
-        with torch.no_grad():
-            z = model.encode(frames)
-    else:
-        z = model.encode(frames)
+    with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen_encoder):
+        tokens, z = model.encode_with_tokens(frames)
     target = z[:, 1:].detach() if frozen_encoder or o.stop_grad_targets else z[:, 1:]
     terms = {"teacher_forcing": jepa_loss(model.predict(z[:, :-1], actions), target, o.loss)}
     if o.rollout_steps > 0:
@@ -91,7 +94,7 @@ def world_model_losses(
     if not frozen_encoder and o.regularizer != "none":
         terms["regularizer"] = o.regularizer_weight * anti_collapse(moving, o, sigreg, step)
     if static:
-        terms["static"] = layout_loss(z[..., -static:], o)
+        terms["static"] = layout_loss(z[..., -static:], tokens, model.layout_decoder, o)
     if o.smoothness_weight > 0:
         terms["smoothness"] = o.smoothness_weight * (z[:, 1:] - z[:, :-1]).square().mean()
     if o.inverse_dynamics_weight > 0:
