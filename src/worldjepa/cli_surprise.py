@@ -100,7 +100,7 @@ def surprise(
         console.print(videos_table(results))
         outputs = results
         if plot is not None:
-            plot_surprise_curves(results, plot, f"Surprise ({Path(checkpoint).name})")
+            plot_surprise_curves(results, plot, f"Surprise under {checkpoint}")
     if json_out is not None:
         write_json(json_out, outputs)
     for path in (json_out, plot):

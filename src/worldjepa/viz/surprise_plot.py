@@ -62,5 +62,5 @@ def plot_pair_accuracy(
     ax.set_ylabel(f"pairwise accuracy (%), {summary} surprise")
     ax.set_ylim(0, 105)
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return save_figure(fig, path)
