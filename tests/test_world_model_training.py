@@ -8,7 +8,6 @@ import torch
 from typer.testing import CliRunner
 
 from worldjepa.cli import app
-from worldjepa.envs.two_rooms import TwoRoomsConfig
 from worldjepa.errors import ConfigError
 from worldjepa.eval.plan_eval import PlanEvalConfig, evaluate_planning
 from worldjepa.hub.world_model_files import load_world_model
@@ -16,7 +15,7 @@ from worldjepa.objectives import SIGReg
 from worldjepa.train import world_model_trainer as trainer_module
 from worldjepa.train.metrics import read_metrics
 from worldjepa.train.world_model_config import load_world_model_config
-from worldjepa.train.world_model_trainer import build_world_model_config, train_world_model
+from worldjepa.train.world_model_trainer import train_world_model
 
 
 def tiny_recipe(tmp_path, data_root, *extra, steps=4, out="run"):
@@ -230,48 +229,3 @@ def test_anti_collapse_within_trajectories_ignores_what_never_moves():
         collapsed = anti_collapse(layout_only, trajectory, sigreg, 0)
         assert anti_collapse(layout_only, batch, sigreg, 0) < collapsed
         assert anti_collapse(moving, trajectory, sigreg, 0) < collapsed
-
-
-def test_layout_loss_wants_channels_fixed_within_windows_that_predict_what_holds_still():
-    from torch import nn
-
-    from worldjepa.train.world_model_config import WorldObjectiveSection
-    from worldjepa.train.world_model_step import layout_loss
-
-    g = torch.Generator().manual_seed(0)
-    per_window = torch.randn(64, 1, 1, 4, generator=g).expand(64, 5, 1, 4)  # one layout code per window
-    shared = torch.randn(1, 1, 1, 4, generator=g).expand(64, 5, 1, 4)  # the same code everywhere
-    moving = torch.randn(64, 5, 1, 4, generator=g)  # changes from frame to frame
-    decoder = nn.Linear(4, 6)
-    tokens = decoder(per_window).detach().unflatten(-1, (2, 3)).squeeze(2)  # [64, 5, 2, 3], held still
-    objective = WorldObjectiveSection(regularizer="vicreg", regularizer_scope="trajectory")
-    best = layout_loss(per_window, tokens, decoder, objective)
-    assert best < layout_loss(shared, tokens, decoder, objective) - 0.5
-    assert best < layout_loss(moving, tokens, decoder, objective) - 5
-    assert best < layout_loss(per_window, torch.randn(64, 5, 2, 3, generator=g), decoder, objective) - 0.3
-
-
-def test_layout_channels_read_the_encoder_through_a_stop_gradient():
-    from worldjepa.models.world_model import WorldModel, WorldModelConfig
-
-    config = build_world_model_config(
-        load_world_model_config(
-            None,
-            [
-                "model.latent=projected",
-                "model.latent_dim=6",
-                "model.static_dim=3",
-                "model.latent_norm=false",
-                "model.encoder=vit_test",
-            ],
-        ),
-        TwoRoomsConfig(size=32),
-    )
-    model = WorldModel(config)
-    z = model.encode(torch.zeros(2, 32, 32, 3, dtype=torch.uint8))
-    assert z.shape == (2, 1, 9) and model.latent_shape == (1, 9)
-    z[..., 6:].sum().backward()
-    assert all(p.grad is None or not p.grad.any() for p in model.encoder.parameters())
-    assert model.static_head.weight.grad.abs().sum() > 0
-    with pytest.raises(ConfigError, match="static_dim"):
-        WorldModelConfig(**{**config.__dict__, "latent": "pooled"})

@@ -5,11 +5,7 @@ latents `[B, N, D]` and `rollout(z0, actions)` predicts the latents after each a
 Latents are either every patch token of the frame (`latent: tokens`, N = patches, as V-JEPA 2-AC) or a
 compact latent that makes planning fast: tokens averaged to a `latent_grid` x `latent_grid` grid and
 optionally projected to `latent_dim` (`latent: pooled`), or all tokens concatenated and projected to
-one `latent_dim` vector (`latent: projected`, which keeps where each token sits). A projected latent
-can end with `static_dim` layout channels: a second projection of the same tokens, through a
-stop-gradient, trained to stay fixed within an episode and to predict the episode's mean tokens (what
-stays put: the walls and the door), so the predictor knows the walls while the first `latent_dim`
-channels keep tracking what moves.
+one `latent_dim` vector (`latent: projected`, which keeps where each token sits).
 """
 
 from __future__ import annotations
@@ -47,18 +43,12 @@ class WorldModelConfig:
     env_action_dim: int = 2
     max_norm: float = 1.0
     inverse_dynamics: bool = False
-    static_dim: int = 0
 
     def __post_init__(self):
         if self.latent == "projected" and self.latent_dim < 1:
             raise ConfigError("latent: projected needs latent_dim >= 1 (the size of the projected vector).")
         if self.latent not in LATENTS:
             raise ConfigError(f"latent = '{self.latent}' is unknown; choose one of {LATENTS}.")
-        if self.static_dim < 0 or (self.static_dim and (self.latent != "projected" or self.latent_norm)):
-            raise ConfigError(
-                "static_dim (layout channels) must be >= 0 and needs latent: projected with latent_norm: "
-                "false (a LayerNorm over all channels would let them train the encoder)."
-            )
         if self.encoder.in_chans != 3:
             raise ConfigError("A world model encodes RGB frames: the encoder's in_chans must be 3.")
         if self.encoder.is_video:
@@ -86,7 +76,7 @@ class WorldModelConfig:
 
     @property
     def latent_width(self) -> int:
-        return (self.latent_dim or self.encoder.embed_dim) + self.static_dim
+        return self.latent_dim or self.encoder.embed_dim
 
     @property
     def latent_shape(self) -> tuple[int, int]:
@@ -111,11 +101,6 @@ class WorldModel(nn.Module):
         self.encoder = Encoder(c.encoder)
         tokens_in = c.patch_side**2 if c.latent == "projected" else 1
         self.projector = nn.Linear(tokens_in * c.encoder.embed_dim, c.latent_dim) if c.latent_dim else None
-        self.static_head = nn.Linear(tokens_in * c.encoder.embed_dim, c.static_dim) if c.static_dim else None
-        # training only: the layout channels must predict what the frame's tokens hold still
-        self.layout_decoder = (
-            nn.Linear(c.static_dim, tokens_in * c.encoder.embed_dim) if c.static_dim else None
-        )
         self.predictor = ActionPredictor(c.predictor)
         flat = c.latent_shape[0] * c.latent_shape[1]
         self.inverse_dynamics = (
@@ -154,14 +139,10 @@ class WorldModel(nn.Module):
 
     def encode(self, obs: Tensor) -> Tensor:
         """Frames (any leading dims) -> latents `[..., N, D]`."""
-        return self.encode_with_tokens(obs)[1]
-
-    def encode_with_tokens(self, obs: Tensor) -> tuple[Tensor, Tensor]:
-        """Frames (any leading dims) -> (encoder tokens `[..., P, De]`, latents `[..., N, D]`)."""
         x = self.preprocess(obs)
         lead = x.shape[:-3]
         tokens = self.encoder(x.reshape(-1, *x.shape[-3:]))
-        return tokens.unflatten(0, lead), self.latent_head(tokens).unflatten(0, lead)
+        return self.latent_head(tokens).unflatten(0, lead)
 
     def latent_head(self, tokens: Tensor) -> Tensor:
         """Encoder tokens `[B, P, De]` -> latents `[B, N, D]` (pool, project, normalise)."""
@@ -172,10 +153,9 @@ class WorldModel(nn.Module):
             tokens = F.adaptive_avg_pool2d(grid, c.latent_grid).flatten(2).transpose(1, 2)
         elif c.latent == "projected":
             tokens = tokens.flatten(1).unsqueeze(1)
-        z = tokens if self.projector is None else self.projector(tokens)
-        if self.static_head is not None:  # reads the tokens without training the encoder for it
-            z = torch.cat([z, self.static_head(tokens.detach())], dim=-1)
-        return self.normalize(z)
+        if self.projector is not None:
+            tokens = self.projector(tokens)
+        return self.normalize(tokens)
 
     def normalize(self, z: Tensor) -> Tensor:
         return F.layer_norm(z, z.shape[-1:]) if self.config.latent_norm else z

@@ -37,7 +37,6 @@ class WorldModelSection:
     rope_layout: str = "interleaved"
     frameskip: int = 4
     inverse_dynamics: bool = False
-    static_dim: int = 0
 
 
 @dataclass
@@ -66,7 +65,6 @@ class WorldObjectiveSection:
     regularizer: str = "sigreg"
     regularizer_weight: float = 0.1
     regularizer_scope: str = "batch"  # batch | trajectory (each window's mean latent removed first)
-    static_weight: float = 10.0  # weight of the layout channels' (model.static_dim) variance within windows
     sigreg_slices: int = 256
     vicreg_std_weight: float = 1.0
     vicreg_cov_weight: float = 0.04

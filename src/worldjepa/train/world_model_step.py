@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 import torch.distributed.nn.functional as dist_fn
-from torch import Tensor, nn
+from torch import Tensor
 
 from worldjepa.models.world_model import WorldModel
 from worldjepa.objectives import SIGReg, jepa_loss
@@ -34,28 +34,10 @@ def anti_collapse(z: Tensor, objective: WorldObjectiveSection, sigreg: SIGReg | 
     flat = flat.flatten(0, 1)
     if objective.regularizer == "sigreg":
         return sigreg(flat, step)  # all-reduces its statistics itself under torch.distributed
-    return vicreg(flat, objective)
-
-
-def vicreg(flat: Tensor, objective: WorldObjectiveSection) -> Tensor:
-    """VICReg's weighted variance + covariance terms on samples `[M, F]`, over the global batch under DDP."""
-    if dist.is_available() and dist.is_initialized():
+    if dist.is_available() and dist.is_initialized():  # VICReg's statistics are over the global batch
         flat = torch.cat(dist_fn.all_gather(flat), dim=0)
     o = objective
     return o.vicreg_std_weight * variance_loss(flat) + o.vicreg_cov_weight * covariance_loss(flat)
-
-
-def layout_loss(
-    layout: Tensor, tokens: Tensor, decoder: nn.Module, objective: WorldObjectiveSection
-) -> Tensor:
-    """The layout channels `[B, T, N, S]` must stay fixed within each window (their variance there,
-    weighted by `static_weight`), predict the window's mean encoder tokens `[B, T, P, De]` (detached)
-    through `decoder`, and tell windows apart (VICReg on the window means, one sample per window)."""
-    within = (layout - layout.mean(dim=1, keepdim=True)).square().mean()
-    summary = layout.flatten(2).mean(dim=1)
-    held_still = tokens.detach().flatten(2).mean(dim=1)
-    predicted = (decoder(summary) - held_still).square().mean()
-    return objective.static_weight * within + predicted + vicreg(summary, objective)
 
 
 def world_model_losses(
@@ -75,26 +57,25 @@ def world_model_losses(
     collapsing (LeWM, PLDM): SIGReg pulls each frame's flattened latent towards N(0, I), scale included
     (so the latents should not be layer-normed), or VICReg's variance + covariance terms. With
     `regularizer_scope: trajectory` each window's mean latent is removed first, so only what changes
-    within a trajectory (the agent, not the room layout) can satisfy the regulariser; the model's
-    layout channels (`static_dim`, read through a stop-gradient) get `layout_loss` instead. The smoothness
+    within a trajectory (the agent, not the room layout) can satisfy the regulariser. The smoothness
     term (PLDM) keeps consecutive latents close, so latent distance follows path length. The inverse-
     dynamics head predicts each model step's summed env action (in units of the max step) from the
     latents before and after.
     """
-    o, static = objective, model.config.static_dim
-    with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen_encoder):
-        tokens, z = model.encode_with_tokens(frames)
+    o = objective
+    if frozen_encoder:
+        with torch.no_grad():
+            z = model.encode(frames)
+    else:
+        z = model.encode(frames)
     target = z[:, 1:].detach() if frozen_encoder or o.stop_grad_targets else z[:, 1:]
     terms = {"teacher_forcing": jepa_loss(model.predict(z[:, :-1], actions), target, o.loss)}
     if o.rollout_steps > 0:
         k = o.rollout_steps
         rolled = model.rollout(z[:, 0], actions[:, :k])
         terms["rollout"] = o.rollout_weight * jepa_loss(rolled, target[:, :k], o.loss)
-    moving = z[..., : z.shape[-1] - static]
     if not frozen_encoder and o.regularizer != "none":
-        terms["regularizer"] = o.regularizer_weight * anti_collapse(moving, o, sigreg, step)
-    if static:
-        terms["static"] = layout_loss(z[..., -static:], tokens, model.layout_decoder, o)
+        terms["regularizer"] = o.regularizer_weight * anti_collapse(z, o, sigreg, step)
     if o.smoothness_weight > 0:
         terms["smoothness"] = o.smoothness_weight * (z[:, 1:] - z[:, :-1]).square().mean()
     if o.inverse_dynamics_weight > 0:

@@ -44,7 +44,7 @@ def build_world_model_config(config: WorldModelTrainConfig, env: TwoRoomsConfig)
         )
     side = {"pooled": m.latent_grid, "projected": 1}.get(m.latent, encoder.img_size // encoder.patch_size)
     predictor = ActionPredictorConfig(
-        embed_dim=(m.latent_dim or encoder.embed_dim) + m.static_dim,
+        embed_dim=m.latent_dim or encoder.embed_dim,
         predictor_embed_dim=m.predictor_width,
         depth=m.predictor_depth,
         num_heads=m.predictor_heads,
@@ -67,7 +67,6 @@ def build_world_model_config(config: WorldModelTrainConfig, env: TwoRoomsConfig)
         env_action_dim=2,
         max_norm=env.max_step,
         inverse_dynamics=m.inverse_dynamics,
-        static_dim=m.static_dim,
     )
 
 
@@ -85,7 +84,6 @@ METRICS = [
     "teacher_forcing",
     "rollout",
     "regularizer",
-    "static",
     "smoothness",
     "inverse_dynamics",
     "lr",
