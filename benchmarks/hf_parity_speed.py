@@ -2,7 +2,7 @@
 
 Per model (a tiny config, and ViT-L/16 at 256 px on a short clip): max abs difference of the
 encoder tokens and of the predictor outputs, clips/s of each and their ratio (calls interleaved),
-peak memory of one forward (each in a fresh process), and the fraction of this machine's fp32
+peak memory of one forward (median of 3 fresh processes each), and the fraction of this machine's fp32
 matmul peak (measured just before and after the timings, the higher kept) each reaches. Also the
 masked-context path: worldjepa encodes only the kept tokens (as the official code), transformers
 runs the full encoder and selects them (its only way).
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import statistics
 import sys
 
 import torch
@@ -46,6 +47,7 @@ MODELS = {
     ),  # VJEPA2Config's defaults
 }
 KEEP_FRACTION = 0.25
+MEMORY_RUNS = 3
 
 
 def build_pair(name: str, seed: int = 0):
@@ -122,7 +124,13 @@ def compare(name: str, frames: int, repeats: int) -> dict:
         )
         peak = max(peak, measure_matmul_peak())
     print(f"[{name}] memory", file=sys.stderr)
-    memory = {w: peak_memory_mb(functools.partial(memory_call, w, name, frames)) for w in ("ours", "hf")}
+    # the resident-set rise of a fresh process varies by +-15 MiB from run to run: the median of a few
+    memory = {
+        w: statistics.median(
+            peak_memory_mb(functools.partial(memory_call, w, name, frames)) for _ in range(MEMORY_RUNS)
+        )
+        for w in ("ours", "hf")
+    }
     flops = functools.partial(encoder_flops, encoder.config, 1, frames)
     full, kept = flops(), flops(kept_tokens=keep.shape[1])
     return {
