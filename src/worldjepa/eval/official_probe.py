@@ -30,40 +30,39 @@ from worldjepa.io import atomic_path
 DDP_PREFIX = "module."
 OFFICIAL_NUM_HEADS = 16
 
-# Our names (fused q/k/v already split into q., k., v.) -> transformers' names, and back.
-_TO_HF = [
-    (r"^pooler\.cross_attention_block\.norm(\d)\.", r"pooler.cross_attention_layer.layer_norm\1."),
-    (
-        r"^pooler\.cross_attention_block\.xattn\.([qkv])\.",
-        r"pooler.cross_attention_layer.cross_attn.\1_proj.",
-    ),
-    (r"^pooler\.cross_attention_block\.mlp\.", r"pooler.cross_attention_layer.mlp."),
-    (r"^pooler\.blocks\.(\d+)\.norm(\d)\.", r"pooler.self_attention_layers.\1.layer_norm\2."),
-    (r"^pooler\.blocks\.(\d+)\.attn\.([qkv])\.", r"pooler.self_attention_layers.\1.self_attn.\2_proj."),
-    (r"^pooler\.blocks\.(\d+)\.attn\.proj\.", r"pooler.self_attention_layers.\1.self_attn.out_proj."),
-    (r"^pooler\.blocks\.(\d+)\.mlp\.", r"pooler.self_attention_layers.\1.mlp."),
-    (r"^linear\.", r"classifier."),
+# (our name, transformers' name) prefixes, fused q/k/v already split into q., k., v.; `{i}` is a block
+# index, `{n}` a norm number, `{p}` one of q, k, v. One table serves both directions.
+_NAMES = [
+    ("pooler.cross_attention_block.norm{n}.", "pooler.cross_attention_layer.layer_norm{n}."),
+    ("pooler.cross_attention_block.xattn.{p}.", "pooler.cross_attention_layer.cross_attn.{p}_proj."),
+    ("pooler.cross_attention_block.mlp.", "pooler.cross_attention_layer.mlp."),
+    ("pooler.blocks.{i}.norm{n}.", "pooler.self_attention_layers.{i}.layer_norm{n}."),
+    ("pooler.blocks.{i}.attn.{p}.", "pooler.self_attention_layers.{i}.self_attn.{p}_proj."),
+    ("pooler.blocks.{i}.attn.proj.", "pooler.self_attention_layers.{i}.self_attn.out_proj."),
+    ("pooler.blocks.{i}.mlp.", "pooler.self_attention_layers.{i}.mlp."),
+    ("linear.", "classifier."),
 ]
-_FROM_HF = [
-    (r"^pooler\.cross_attention_layer\.layer_norm(\d)\.", r"pooler.cross_attention_block.norm\1."),
-    (
-        r"^pooler\.cross_attention_layer\.cross_attn\.([qkv])_proj\.",
-        r"pooler.cross_attention_block.xattn.\1.",
-    ),
-    (r"^pooler\.cross_attention_layer\.mlp\.", r"pooler.cross_attention_block.mlp."),
-    (r"^pooler\.self_attention_layers\.(\d+)\.layer_norm(\d)\.", r"pooler.blocks.\1.norm\2."),
-    (r"^pooler\.self_attention_layers\.(\d+)\.self_attn\.([qkv])_proj\.", r"pooler.blocks.\1.attn.\2."),
-    (r"^pooler\.self_attention_layers\.(\d+)\.self_attn\.out_proj\.", r"pooler.blocks.\1.attn.proj."),
-    (r"^pooler\.self_attention_layers\.(\d+)\.mlp\.", r"pooler.blocks.\1.mlp."),
-    (r"^classifier\.", r"linear."),
-]
+_FIELDS = {"i": r"(?P<i>\d+)", "n": r"(?P<n>\d)", "p": r"(?P<p>[qkv])"}
+
+
+def _prefix_pattern(template: str) -> re.Pattern:
+    pattern = re.escape(template)
+    for name, group in _FIELDS.items():
+        pattern = pattern.replace(re.escape("{" + name + "}"), group)
+    return re.compile(pattern)
+
+
+_TO_HF = [(_prefix_pattern(ours), theirs) for ours, theirs in _NAMES]
+_FROM_HF = [(_prefix_pattern(theirs), ours) for ours, theirs in _NAMES]
 _FUSED = ((".attn.qkv.", ".attn.", "qkv"), (".xattn.kv.", ".xattn.", "kv"))  # fused, stem, parts
 
 
-def _rename(key: str, table: list[tuple[str, str]]) -> str:
+def _rename(key: str, table: list[tuple[re.Pattern, str]]) -> str:
+    """`key` with the first matching prefix of `table` replaced (its fields carried over)."""
     for pattern, replacement in table:
-        if re.match(pattern, key):
-            return re.sub(pattern, replacement, key)
+        match = pattern.match(key)
+        if match:
+            return replacement.format(**match.groupdict()) + key[match.end() :]
     return key
 
 
