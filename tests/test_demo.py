@@ -68,3 +68,16 @@ def test_planning_demo_trains_a_world_model_and_evaluates_every_planner(tmp_path
     assert [p["planner"] for p in report["planners"]] == ["gd", "mppi", "cem"]
     assert Path(report["files"]["cem_energy_landscape"]).read_bytes()[:4] == b"\x89PNG"
     assert Path(report["files"]["cem_episodes_gif"]).read_bytes()[:3] == b"GIF"
+    assert_planners_give_the_same_numbers_side_by_side(report["model"], tmp_path)
+
+
+def assert_planners_give_the_same_numbers_side_by_side(model_dir, tmp_path):
+    """The demo's planners, one after another in this process or in 2 processes of 1 thread each,
+    land on the same distances."""
+    from worldjepa.planning_demo import evaluate_planners
+
+    def final_distances(folder: str, threads: int) -> list[float]:
+        jobs = [(model_dir, name, 1, 10_000, str(tmp_path / folder / name)) for name in ("gd", "cem")]
+        return [result["mean_final_distance"] for result in evaluate_planners(jobs, threads, False)]
+
+    assert final_distances("in_process", 1) == final_distances("side_by_side", 2)
