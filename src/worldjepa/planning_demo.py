@@ -99,8 +99,8 @@ def evaluate_planners(jobs: list[tuple], threads: int, progress: bool) -> list[d
 def evaluate_planner(
     model_dir: str, planner: str, episodes: int, seed: int, out_dir: str, threads: int, progress: bool = False
 ) -> dict[str, Any]:
-    """Load the world model in `model_dir` and evaluate `planner` with the demo's settings."""
-    torch.set_num_threads(threads)
+    """Load the world model in `model_dir` and evaluate `planner` with the demo's settings, on
+    `threads` threads (the process's count is restored afterwards)."""
     model, meta = load_world_model(model_dir)
     config = PlanEvalConfig(
         episodes=episodes,
@@ -108,4 +108,9 @@ def evaluate_planner(
         planner=planner,
         planner_overrides=DEMO_PLANNER_SETTINGS.get(planner, {}),
     )
-    return evaluate_planning(model, meta, config, out_dir, progress=progress)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return evaluate_planning(model, meta, config, out_dir, progress=progress)
+    finally:
+        torch.set_num_threads(before)
