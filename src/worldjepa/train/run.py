@@ -47,7 +47,7 @@ class TrainingRun:
         self.world: World = setup_distributed(self.device)
         if self.device.type == "cuda" and self.world.distributed:
             self.device = torch.device("cuda", self.world.local_rank)
-        self.console = Console(quiet=not self.world.is_main)
+        self.console = Console(stderr=True, quiet=not self.world.is_main)  # logs, so stdout stays for results
         self.run_dir = Path(run.out_dir)
 
     def checkpoint_models(self) -> dict[str, torch.nn.Module]:
