@@ -58,7 +58,7 @@ def run_planning_demo(
     jobs = [(model_dir, name, episodes, EVAL_SEED + seed, str(out_dir / name)) for name in planners]
     evaluations = evaluate_planners(jobs, torch.get_num_threads(), progress)
     report = {
-        "model": str(result.model_dir),
+        "model": model_dir,
         "training": {
             "seconds": result.seconds,
             "steps": result.steps,
