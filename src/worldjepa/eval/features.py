@@ -39,8 +39,9 @@ def frozen_encoder(checkpoint: str | Path) -> nn.Module:
 
 def clip_transform(checkpoint: str | Path, crop_size: int) -> VideoTransform:
     """The preprocessing the encoder of `checkpoint` expects: worldjepa's VideoTransform for a worldjepa
-    model folder (what `worldjepa pretrain` trained it on), transformers' VJEPA2VideoProcessor bit for
-    bit (ProcessorTransform) for released V-JEPA 2 weights."""
+    model folder (short side to crop x 256/224, centre crop: what `worldjepa pretrain` uses on video
+    folders; the built-in synthetic sets train on whole frames resized), transformers'
+    VJEPA2VideoProcessor bit for bit (ProcessorTransform) for released V-JEPA 2 weights."""
     if worldjepa_models(checkpoint) is not None:
         return VideoTransform(crop_size)
     return ProcessorTransform(crop_size)
