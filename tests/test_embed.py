@@ -157,7 +157,13 @@ def test_released_weights_get_the_processor_and_worldjepa_folders_their_own_tran
     from worldjepa.eval.features import clip_transform
 
     own = clip_transform(video_model, 32)
-    assert type(own) is VideoTransform and own.crop_size == 32
+    assert type(own) is VideoTransform and own.crop_size == 32 and own.short_side == 36  # centre crop
+    digits = save_model_files(
+        tmp_path / "digits",
+        {"encoder": create_model("vit_test")},
+        meta={"recipe": {"data": {"kind": "moving_digits"}}},
+    )
+    assert clip_transform(digits, 32).short_side == 32  # pretrained on whole frames: resized whole
     hf_folder = tmp_path / "hf"
     hf_folder.mkdir()
     (hf_folder / "config.json").write_text('{"model_type": "vjepa2"}')

@@ -15,6 +15,9 @@ from worldjepa.errors import CheckpointError, ConfigError, DataError, ShapeError
 Features = tuple[Tensor, dict[str, Tensor]]
 
 
+WHOLE_FRAME_KINDS = ("moving_digits", "physics")  # built-in video sets, pretrained on whole frames
+
+
 def worldjepa_models(checkpoint: str | Path) -> list[str] | None:
     """The model names of a worldjepa model folder, or None when `checkpoint` is something else."""
     from worldjepa.hub.model_files import read_model_config
@@ -38,13 +41,18 @@ def frozen_encoder(checkpoint: str | Path) -> nn.Module:
 
 
 def clip_transform(checkpoint: str | Path, crop_size: int) -> VideoTransform:
-    """The preprocessing the encoder of `checkpoint` expects: worldjepa's VideoTransform for a worldjepa
-    model folder (short side to crop x 256/224, centre crop: what `worldjepa pretrain` uses on video
-    folders; the built-in synthetic sets train on whole frames resized), transformers'
-    VJEPA2VideoProcessor bit for bit (ProcessorTransform) for released V-JEPA 2 weights."""
-    if worldjepa_models(checkpoint) is not None:
-        return VideoTransform(crop_size)
-    return ProcessorTransform(crop_size)
+    """The preprocessing the encoder of `checkpoint` expects. A worldjepa model folder gets the evaluation
+    transform of the data its recipe pretrained on: whole frames resized for the built-in synthetic video
+    sets (`WHOLE_FRAME_KINDS`), otherwise short side to crop x 256/224 and a centre crop (what
+    `worldjepa pretrain` uses on video folders). Released V-JEPA 2 weights get transformers'
+    VJEPA2VideoProcessor bit for bit (ProcessorTransform)."""
+    from worldjepa.hub.model_files import read_model_config
+
+    if worldjepa_models(checkpoint) is None:
+        return ProcessorTransform(crop_size)
+    recipe = read_model_config(checkpoint).get("meta", {}).get("recipe", {})
+    kind = recipe.get("data", {}).get("kind") if isinstance(recipe, dict) else None
+    return VideoTransform(crop_size, preserve_border=kind in WHOLE_FRAME_KINDS)
 
 
 @torch.no_grad()
