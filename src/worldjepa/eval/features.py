@@ -18,16 +18,22 @@ Features = tuple[Tensor, dict[str, Tensor]]
 WHOLE_FRAME_KINDS = ("moving_digits", "physics")  # built-in video sets, pretrained on whole frames
 
 
-def worldjepa_models(checkpoint: str | Path) -> list[str] | None:
-    """The model names of a worldjepa model folder, or None when `checkpoint` is something else."""
+def worldjepa_config(checkpoint: str | Path) -> dict | None:
+    """The parsed config.json of a worldjepa model folder, or None when `checkpoint` is something else."""
     from worldjepa.hub.model_files import read_model_config
 
     if not Path(checkpoint).is_dir():
         return None
     try:
-        return list(read_model_config(checkpoint)["models"])
+        return read_model_config(checkpoint)
     except CheckpointError:  # not a worldjepa folder: worldjepa.load tells what it is
         return None
+
+
+def worldjepa_models(checkpoint: str | Path) -> list[str] | None:
+    """The model names of a worldjepa model folder, or None when `checkpoint` is something else."""
+    config = worldjepa_config(checkpoint)
+    return None if config is None else list(config["models"])
 
 
 def frozen_encoder(checkpoint: str | Path) -> nn.Module:
@@ -46,11 +52,10 @@ def clip_transform(checkpoint: str | Path, crop_size: int) -> VideoTransform:
     sets (`WHOLE_FRAME_KINDS`), otherwise short side to crop x 256/224 and a centre crop (what
     `worldjepa pretrain` uses on video folders). Released V-JEPA 2 weights get transformers'
     VJEPA2VideoProcessor bit for bit (ProcessorTransform)."""
-    from worldjepa.hub.model_files import read_model_config
-
-    if worldjepa_models(checkpoint) is None:
+    config = worldjepa_config(checkpoint)
+    if config is None:
         return ProcessorTransform(crop_size)
-    recipe = read_model_config(checkpoint).get("meta", {}).get("recipe", {})
+    recipe = config.get("meta", {}).get("recipe", {})
     kind = recipe.get("data", {}).get("kind") if isinstance(recipe, dict) else None
     return VideoTransform(crop_size, preserve_border=kind in WHOLE_FRAME_KINDS)
 
