@@ -116,8 +116,13 @@ def test_pairs_are_scored_per_property(scorer, pairs):
     )
 
 
-def test_a_tie_is_worth_half_a_pair():
+def test_a_tie_is_worth_half_a_pair(scorer, tmp_path):
     assert (pair_credit(2.0, 1.0), pair_credit(1.0, 1.0), pair_credit(1.0, 2.0)) == (1.0, 0.5, 0.0)
+    video = random_video(8)
+    for kind in ("possible", "impossible"):  # twins that never differ: every summary ties
+        write_video(tmp_path / f"same_{kind}.mp4", video, fps=8, crf=0)
+    accuracy = score_pairs(tmp_path, {"jepa": scorer})["models"]["jepa"]
+    assert accuracy["max"]["all"] == accuracy["mean"]["all"] == 0.5
 
 
 def test_pixel_baseline_trains_and_scores(tmp_path):

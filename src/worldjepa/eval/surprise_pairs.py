@@ -98,7 +98,8 @@ def score_pairs(
         models[model] = {}
         for summary in SUMMARIES:
             won = [
-                (r["property"], r[model]["impossible"][summary] > r[model]["possible"][summary]) for r in rows
+                (r["property"], pair_credit(r[model]["impossible"][summary], r[model]["possible"][summary]))
+                for r in rows
             ]
             accuracy = {"all": _accuracy([w for _, w in won])}
             for prop in properties:
