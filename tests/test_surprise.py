@@ -23,6 +23,7 @@ from worldjepa.eval.surprise import JepaScorer, load_jepa_scorer, surprise_curve
 from worldjepa.eval.surprise_pairs import pair_credit, score_pairs
 from worldjepa.hub import save_model_files
 from worldjepa.models import create_model
+from worldjepa.objectives import normalize_targets
 
 
 def invoke(*args):
@@ -103,6 +104,16 @@ def test_random_weights_differ_from_the_model(scorer):
     assert not torch.allclose(fresh.window_errors(clips), scorer.window_errors(clips))
 
 
+def test_persistence_predicts_the_last_context_tubelet_unchanged(scorer):
+    clips = torch.randn(3, 3, 4, 32, 32)  # 2 context frames (1 tubelet) and 2 to predict
+    truth = normalize_targets(scorer.target_encoder(clips)).detach()  # [3, 2 steps x 16 tokens, D]
+    expected = (truth[:, 16:] - truth[:, :16]).abs().mean(dim=(1, 2))
+    errors = scorer.persistence().window_errors(clips)
+    assert errors.shape == (3, 2)  # one value per predicted frame, the same for both of a tubelet
+    assert torch.allclose(errors, expected[:, None].expand(3, 2), atol=1e-6)
+    assert not torch.allclose(errors, scorer.window_errors(clips))  # the predictor is not a copy
+
+
 def test_pairs_are_scored_per_property(scorer, pairs):
     report = score_pairs(pairs, {"jepa": scorer, "random_init": scorer.with_random_weights(3)})
     assert report["pairs"] == 4 and report["properties"] == list(PROPERTIES)
@@ -157,7 +168,7 @@ def test_cli_scores_a_folder_of_pairs(tmp_path, video_model, pairs):
     assert result.exit_code == 0, result.output
     assert "Pairwise accuracy" in result.output and all(p in result.output for p in PROPERTIES)
     report = json.loads(out.read_text())
-    assert set(report["models"]) == {"jepa", "random_init"} and report["pairs"] == 4
+    assert set(report["models"]) == {"jepa", "random_init", "persistence"} and report["pairs"] == 4
 
 
 def test_cli_errors_are_clean(tmp_path, video_model):
@@ -171,3 +182,25 @@ def test_cli_errors_are_clean(tmp_path, video_model):
     assert failed_cleanly(invoke("surprise", short, "--checkpoint", image), "not a V-JEPA video model")
     assert failed_cleanly(invoke("surprise", "--pairs", tmp_path, "--checkpoint", video_model), "no pairs")
     assert failed_cleanly(invoke("surprise", short), "--checkpoint")
+
+
+def test_physics_bench_end_to_end_on_a_tiny_budget(tmp_path):
+    tiny = [
+        "optim.steps=2",
+        "optim.warmup_steps=1",
+        "data.num_videos=4",
+        "data.num_test_videos=2",
+        "data.batch_size=2",
+        f"data.root={tmp_path / 'data'}",
+        "run.checkpoint_every=1",
+        "run.monitor_every=100",
+    ]
+    sets = [a for o in tiny for a in ("--set", o)]
+    out = tmp_path / "bench"
+    result = invoke("physics-bench", "--out", out, "--pairs", 1, "--seed", 1, "--pixel-steps", 2, *sets)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "results.json").read_text())
+    assert set(summary["accuracy"]) == {"jepa", "random_init", "persistence", "pixels"}
+    assert all(0 <= summary["accuracy"][m]["property_mean"] <= 1 for m in summary["accuracy"])
+    assert (out / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
+    assert load_jepa_scorer(summary["checkpoint"]).context_frames == 6  # a checkpoint `surprise` reads

@@ -56,7 +56,12 @@ def surprise(
         Path | None, typer.Option("--pairs", help="Folder of NAME_possible.mp4 / NAME_impossible.mp4 pairs.")
     ] = None,
     baselines: Annotated[
-        bool, typer.Option("--baselines", help="With --pairs: also score the same model with random weights.")
+        bool,
+        typer.Option(
+            "--baselines",
+            help="With --pairs: also score the same model with random weights, and 'nothing changes' "
+            "(the last context frame's embeddings as the prediction).",
+        ),
     ] = False,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG plot here.")] = None,
@@ -83,7 +88,9 @@ def surprise(
         from worldjepa.eval.surprise_pairs import score_pairs
         from worldjepa.viz.surprise_plot import plot_pair_accuracy
 
-        scorers = {"jepa": scorer} | ({"random_init": scorer.with_random_weights(seed)} if baselines else {})
+        scorers = {"jepa": scorer}
+        if baselines:
+            scorers |= {"random_init": scorer.with_random_weights(seed), "persistence": scorer.persistence()}
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("pairs", total=None)
             report = score_pairs(

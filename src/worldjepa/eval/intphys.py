@@ -1,5 +1,6 @@
 """The violation-of-expectation benchmark as one call: fresh pairs, pretraining on possible videos
-(or a given checkpoint), and pairwise accuracy per property for V-JEPA and its two baselines.
+(or a given checkpoint), and pairwise accuracy per property for V-JEPA and its baselines: random
+weights, a pixel-space predictor, and "nothing changes" in V-JEPA's own embedding space.
 
 `out_dir` keeps: `pairs/` (the scored pairs), `pretrain/` (the run; `pretrain/model` is a
 checkpoint `worldjepa surprise` reads), `results.json` and `accuracy.png`.
@@ -76,6 +77,7 @@ def run_intphys(
     scorers = {
         "jepa": jepa,
         "random_init": jepa.with_random_weights(seed),
+        "persistence": jepa.persistence(),
         "pixels": PixelScorer(pixels, jepa.size, jepa.stride, device),
     }
     started = time.perf_counter()

@@ -9,7 +9,8 @@ by several windows gets the mean of their errors; the first C frames are never p
 
 A scorer is anything with `context_frames` (C), `future_frames` (M), `size` (frame side in px),
 `stride` (frames between windows) and `window_errors(clips [W, 3, C + M, size, size]) -> [W, M]`:
-`JepaScorer` is the V-JEPA one, `worldjepa.eval.pixel_baseline.PixelScorer` predicts pixels.
+`JepaScorer` is the V-JEPA one, `PersistenceScorer` its "nothing changes" baseline and
+`worldjepa.eval.pixel_baseline.PixelScorer` predicts pixels.
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ class JepaScorer:
         per_tubelet = error.view(clips.shape[0], -1, per_step).mean(-1)
         return per_tubelet.repeat_interleave(self.tubelet, dim=1).cpu()
 
+    def persistence(self) -> PersistenceScorer:
+        """The "nothing changes" baseline in this model's embedding space (see PersistenceScorer)."""
+        return PersistenceScorer(self)
+
     def with_random_weights(self, seed: int = 0) -> JepaScorer:
         """The same architecture freshly initialised (target encoder = encoder, as at step 0)."""
         with torch.random.fork_rng(devices=[]):
@@ -108,6 +113,30 @@ class JepaScorer:
             encoder = build_model(self.encoder.config)
             predictor = build_model(self.predictor.config)
         return JepaScorer(encoder, predictor, copy.deepcopy(encoder), self.context_frames, self.device)
+
+
+class PersistenceScorer:
+    """A JEPA's predictor replaced by "nothing changes": every predicted frame's tokens are the target
+    encoder's tokens of the last context tubelet, at the same places. A predictor that learned dynamics
+    beats it; one that scores like it has learned to copy, and a violation it cannot see coming (an
+    object that should come back out from behind an occluder) is judged as this baseline judges it."""
+
+    def __init__(self, jepa: JepaScorer):
+        self.target_encoder, self.device = jepa.target_encoder, jepa.device
+        self.tubelet, self.stride, self.size = jepa.tubelet, jepa.stride, jepa.size
+        self.context_frames, self.future_frames = jepa.context_frames, jepa.future_frames
+
+    @torch.no_grad()
+    def window_errors(self, clips: Tensor) -> Tensor:
+        """clips [W, 3, C + M, S, S] (normalized) -> L1 error per predicted frame [W, M]."""
+        clips = clips.to(self.device)
+        steps, height, width = self.target_encoder.grid(clips.shape)
+        truth = normalize_targets(self.target_encoder(clips))
+        truth = truth.view(clips.shape[0], steps, height * width, -1)  # [W, steps, tokens per step, D]
+        context_steps = self.context_frames // self.tubelet
+        last = truth[:, context_steps - 1 : context_steps]
+        per_tubelet = (truth[:, context_steps:] - last).abs().mean(dim=(2, 3))  # [W, future steps]
+        return per_tubelet.repeat_interleave(self.tubelet, dim=1).cpu()
 
 
 def load_jepa_scorer(

@@ -10,7 +10,12 @@ import numpy as np
 
 from worldjepa.viz.save import save_figure
 
-MODEL_NAMES = {"jepa": "V-JEPA", "random_init": "random weights", "pixels": "pixel predictor"}
+MODEL_NAMES = {
+    "jepa": "V-JEPA",
+    "random_init": "random weights",
+    "persistence": "nothing changes",
+    "pixels": "pixel predictor",
+}
 
 
 def plot_surprise_curves(results: list[dict[str, Any]], path: str | Path, title: str = "Surprise") -> Path:
