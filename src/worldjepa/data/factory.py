@@ -11,7 +11,7 @@ from torch.utils.data import Dataset
 from worldjepa.data.images import ArrayImageDataset, ImageFolder, load_digits_images, load_photos
 from worldjepa.data.moving_digits import generate_moving_digits, load_moving_digits
 from worldjepa.data.physics import generate_physics_videos, load_physics_videos
-from worldjepa.data.transforms import RandomResizedCropVideo, VideoTransform
+from worldjepa.data.transforms import RandomResizedCropVideo, eval_transform
 from worldjepa.data.video_dataset import VideoDataset
 from worldjepa.errors import ConfigError, suggest
 
@@ -96,7 +96,7 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
         transform = (
             RandomResizedCropVideo(config.crop_size, seed=seed)
             if augment
-            else VideoTransform(config.crop_size)
+            else eval_transform(config.kind, config.crop_size)
         )
         return VideoDataset(root, config.frames_per_clip, config.frame_step, transform, seed=seed), "video"
     if config.kind == "image_folder":

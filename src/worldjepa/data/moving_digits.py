@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from worldjepa.data.images import digit_images, photo_crop
-from worldjepa.data.transforms import RandomResizedCropVideo, VideoTransform
+from worldjepa.data.transforms import RandomResizedCropVideo, eval_transform
 from worldjepa.data.video import write_video
 from worldjepa.data.video_dataset import VideoDataset
 from worldjepa.errors import DataError
@@ -185,7 +185,7 @@ def load_moving_digits(
     transform = (
         RandomResizedCropVideo(crop_size, seed=seed)
         if augment
-        else VideoTransform(crop_size, preserve_border=True)
+        else eval_transform("moving_digits", crop_size)
     )
     return VideoDataset(
         root, frames_per_clip, frame_step, transform, seed=seed, clips_per_video=clips_per_video, cache=cache

@@ -36,7 +36,7 @@ from worldjepa.data.physics_scene import (
     simulate,
     touching,
 )
-from worldjepa.data.transforms import VideoTransform
+from worldjepa.data.transforms import eval_transform
 from worldjepa.data.video import write_video
 from worldjepa.data.video_dataset import VideoDataset
 from worldjepa.errors import DataError
@@ -237,5 +237,5 @@ def load_physics_videos(
             f"worldjepa.data.physics.generate_physics_videos({str(root)!r}, num_videos=...)"
         )
     files = sorted(root.glob("video_*.mp4"))
-    transform = VideoTransform(crop_size, preserve_border=True)
+    transform = eval_transform("physics", crop_size)
     return VideoDataset(files, frames_per_clip, frame_step, transform, seed=seed, cache=True)

@@ -102,6 +102,16 @@ def to_clip(x: Tensor, normalize: bool = True) -> Tensor:
     return x.permute(1, 0, 2, 3).contiguous()
 
 
+WHOLE_FRAME_KINDS = ("moving_digits", "physics")  # the built-in synthetic video sets
+
+
+def eval_transform(kind: str, crop_size: int) -> VideoTransform:
+    """The evaluation transform for clips of data `kind` (a `DataConfig.kind`): the built-in synthetic
+    sets are resized whole, so nothing near the border is lost (their objects move to the edges);
+    anything else gets V-JEPA 2's short side to crop x 256/224 and a centre crop."""
+    return VideoTransform(crop_size, preserve_border=kind in WHOLE_FRAME_KINDS)
+
+
 class VideoTransform:
     """Evaluation transform: short-side resize, center crop, rescale, normalize.
 

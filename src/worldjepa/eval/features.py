@@ -9,13 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from worldjepa.data.transforms import ProcessorTransform, VideoTransform
+from worldjepa.data.transforms import ProcessorTransform, VideoTransform, eval_transform
 from worldjepa.errors import CheckpointError, ConfigError, DataError, ShapeError, suggest
 
 Features = tuple[Tensor, dict[str, Tensor]]
-
-
-WHOLE_FRAME_KINDS = ("moving_digits", "physics")  # built-in video sets, pretrained on whole frames
 
 
 def worldjepa_config(checkpoint: str | Path) -> dict | None:
@@ -48,16 +45,16 @@ def frozen_encoder(checkpoint: str | Path) -> nn.Module:
 
 def clip_transform(checkpoint: str | Path, crop_size: int) -> VideoTransform:
     """The preprocessing the encoder of `checkpoint` expects. A worldjepa model folder gets the evaluation
-    transform of the data its recipe pretrained on: whole frames resized for the built-in synthetic video
-    sets (`WHOLE_FRAME_KINDS`), otherwise short side to crop x 256/224 and a centre crop (what
-    `worldjepa pretrain` uses on video folders). Released V-JEPA 2 weights get transformers'
+    transform of the data its recipe pretrained on (`worldjepa.data.transforms.eval_transform`: whole
+    frames resized for the built-in synthetic video sets, otherwise short side to crop x 256/224 and a
+    centre crop). Released V-JEPA 2 weights get transformers'
     VJEPA2VideoProcessor bit for bit (ProcessorTransform)."""
     config = worldjepa_config(checkpoint)
     if config is None:
         return ProcessorTransform(crop_size)
     recipe = config.get("meta", {}).get("recipe", {})
     kind = recipe.get("data", {}).get("kind") if isinstance(recipe, dict) else None
-    return VideoTransform(crop_size, preserve_border=kind in WHOLE_FRAME_KINDS)
+    return eval_transform(kind, crop_size)
 
 
 @torch.no_grad()

@@ -118,8 +118,7 @@ class JepaScorer:
 class PersistenceScorer:
     """A JEPA's predictor replaced by "nothing changes": every predicted frame's tokens are the target
     encoder's tokens of the last context tubelet, at the same places. A predictor that learned dynamics
-    beats it; one that scores like it has learned to copy, and a violation it cannot see coming (an
-    object that should come back out from behind an occluder) is judged as this baseline judges it."""
+    beats it; one that scores like it has only learned to copy."""
 
     def __init__(self, jepa: JepaScorer):
         self.target_encoder, self.device = jepa.target_encoder, jepa.device
