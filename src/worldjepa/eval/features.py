@@ -47,8 +47,8 @@ def clip_transform(checkpoint: str | Path, crop_size: int) -> VideoTransform:
     """The preprocessing the encoder of `checkpoint` expects. A worldjepa model folder gets the evaluation
     transform of the data its recipe pretrained on (`worldjepa.data.transforms.eval_transform`: whole
     frames resized for the built-in synthetic video sets, otherwise short side to crop x 256/224 and a
-    centre crop). Released V-JEPA 2 weights get transformers'
-    VJEPA2VideoProcessor bit for bit (ProcessorTransform)."""
+    centre crop). Released V-JEPA 2 weights get transformers' VJEPA2VideoProcessor bit for bit
+    (ProcessorTransform)."""
     config = worldjepa_config(checkpoint)
     if config is None:
         return ProcessorTransform(crop_size)
