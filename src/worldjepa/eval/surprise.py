@@ -57,6 +57,13 @@ class SurpriseCurve:
         return int(self.context_frames + self.scored.argmax())
 
 
+def frame_errors(pred: Tensor, truth: Tensor, tokens_per_step: int, tubelet: int) -> Tensor:
+    """Predicted and true tokens [W, Nt, D] of the predicted tubelets (Nt = steps x tokens_per_step)
+    -> mean L1 error per predicted frame [W, steps x tubelet] on the CPU (a tubelet's frames share it)."""
+    error = (pred - truth).abs().mean(-1).view(pred.shape[0], -1, tokens_per_step).mean(-1)
+    return error.repeat_interleave(tubelet, dim=1).cpu()
+
+
 class JepaScorer:
     """Surprise in embedding space: `encoder` sees the context, `predictor` fills in the next
     frames, `target_encoder` (the EMA encoder; the encoder itself without one) gives the truth."""
@@ -98,9 +105,7 @@ class JepaScorer:
         context_ids, target_ids = ids[:, :cut], ids[:, cut:]
         pred = self.predictor(self.encoder(clips, keep=context_ids), context_ids, target_ids, grid=grid)
         truth = normalize_targets(self.target_encoder(clips))[:, cut:]
-        error = (pred - truth).abs().mean(-1)  # [W, Nt]
-        per_tubelet = error.view(clips.shape[0], -1, per_step).mean(-1)
-        return per_tubelet.repeat_interleave(self.tubelet, dim=1).cpu()
+        return frame_errors(pred, truth, per_step, self.tubelet)
 
     def persistence(self) -> PersistenceScorer:
         """The "nothing changes" baseline in this model's embedding space (see PersistenceScorer)."""
@@ -129,13 +134,13 @@ class PersistenceScorer:
     def window_errors(self, clips: Tensor) -> Tensor:
         """clips [W, 3, C + M, S, S] (normalized) -> L1 error per predicted frame [W, M]."""
         clips = clips.to(self.device)
-        steps, height, width = self.target_encoder.grid(clips.shape)
+        _, height, width = self.target_encoder.grid(clips.shape)
+        per_step = height * width
+        cut = self.context_frames // self.tubelet * per_step
         truth = normalize_targets(self.target_encoder(clips))
-        truth = truth.view(clips.shape[0], steps, height * width, -1)  # [W, steps, tokens per step, D]
-        context_steps = self.context_frames // self.tubelet
-        last = truth[:, context_steps - 1 : context_steps]
-        per_tubelet = (truth[:, context_steps:] - last).abs().mean(dim=(2, 3))  # [W, future steps]
-        return per_tubelet.repeat_interleave(self.tubelet, dim=1).cpu()
+        last = truth[:, cut - per_step : cut]
+        future_steps = self.future_frames // self.tubelet
+        return frame_errors(last.repeat(1, future_steps, 1), truth[:, cut:], per_step, self.tubelet)
 
 
 def load_jepa_scorer(
