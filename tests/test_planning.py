@@ -69,6 +69,10 @@ def test_latent_energy_known_values():
     assert latent_energy(pred, goal, "l2", "sum").tolist() == pytest.approx([5.5, 4.0])
     per_sample_goal = torch.tensor([[0.0, 3.0], [1.0, 1.0]])
     assert latent_energy(pred, per_sample_goal).tolist() == pytest.approx([0.0, 1.0])
+    # path_weight adds that weight times the mean per-step distance: (2 + 1.5) / 2 and (0 + 2) / 2.
+    assert latent_energy(pred, goal, "l1", "final", path_weight=0.5).tolist() == pytest.approx(
+        [1.5 + 0.5 * 1.25, 0.0 + 0.5 * 1.0]
+    )
 
 
 def test_latent_energy_errors():
@@ -77,6 +81,10 @@ def test_latent_energy_errors():
         latent_energy(pred, torch.zeros(4), distance="l1_")
     with pytest.raises(ConfigError, match="final"):
         latent_energy(pred, torch.zeros(4), reduce="finall")
+    with pytest.raises(ConfigError, match="path_weight"):
+        latent_energy(pred, torch.zeros(4), path_weight=-1.0)
+    with pytest.raises(ConfigError, match="path_weight"):
+        CEMConfig(path_weight=-0.1)
     with pytest.raises(ShapeError):
         latent_energy(pred, torch.zeros(5))
     with pytest.raises(ShapeError):
@@ -246,6 +254,15 @@ def test_mpc_reaches_the_goal_deterministically():
     mpc.reset()
     assert mpc.plans == 0
     assert torch.equal(run_episode(mpc, goal, 6)[1], actions)
+
+
+def test_path_weight_lets_a_final_step_energy_settle_on_the_goal():
+    world = LinearWorld(torch.eye(2))
+    goal = torch.tensor([1.2, -0.9])
+    # A final-step energy alone leaves the first actions free; the path term asks to get there early.
+    mpc = MPC(world, planner("cem", distance="l2", path_weight=0.3), MAX_NORM, seed=5)
+    state, _ = run_episode(mpc, goal, 6)
+    assert torch.allclose(state, goal, atol=0.05)
 
 
 def test_mpc_replans_every_k_steps_from_the_shifted_plan():

@@ -97,8 +97,17 @@ def train_world_model_command(
 @app.command("eval-plan")
 @user_errors
 def eval_plan_command(
-    checkpoint: Annotated[Path, typer.Option("--checkpoint", help="World-model folder (or its run folder).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for results.json and pictures.")],
+    checkpoint: Annotated[
+        Path | None, typer.Option("--checkpoint", help="World-model folder (or its run folder).")
+    ] = None,
+    true_dynamics: Annotated[
+        bool,
+        typer.Option(
+            "--true-dynamics",
+            help="Plan with the env's own dynamics instead (the planner's ceiling; cem, mppi).",
+        ),
+    ] = False,
     episodes: Annotated[
         int, typer.Option("--episodes", help="Episodes (start and goal in opposite rooms).")
     ] = 50,
@@ -112,17 +121,25 @@ def eval_plan_command(
 ):
     """Plan in latent space towards goal frames; success rates, timings and pictures."""
     from worldjepa.cli_tables import plan_table
+    from worldjepa.envs import TwoRooms
+    from worldjepa.envs.two_rooms_dynamics import TwoRoomsTrueDynamics
     from worldjepa.eval.plan_eval import PlanEvalConfig, evaluate_planning
     from worldjepa.hub.world_model_files import load_world_model
 
-    model, meta = load_world_model(checkpoint)
+    if (checkpoint is not None) == true_dynamics:
+        raise ConfigError("Give either --checkpoint (a trained world model) or --true-dynamics.")
+    env = parse_json_option(env_kwargs, "--env-kwargs")
+    if true_dynamics:
+        model, meta = TwoRoomsTrueDynamics(TwoRooms.from_kwargs(env).config), {}
+    else:
+        model, meta = load_world_model(checkpoint)
     config = PlanEvalConfig(
         episodes=episodes,
         seed=seed,
         planner=planner,
         planner_overrides=parse_json_option(planner_kwargs, "--planner-kwargs"),
         replan_every=replan_every,
-        env=parse_json_option(env_kwargs, "--env-kwargs"),
+        env=env,
     )
     results = evaluate_planning(model, meta, config, out)
     console = Console()

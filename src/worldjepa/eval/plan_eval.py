@@ -69,7 +69,13 @@ def run_episode(env: TwoRooms, model: WorldModel, mpc: MPC, seed: int) -> Episod
     mpc.reset()
     positions, frames = [info["position"]], [obs]
     steps_to_success, truncated, step = None, False, 0
-    k, a = model.config.frameskip, model.config.env_action_dim
+    a = env.action_space.shape[0]
+    if model.action_dim % a:
+        raise ConfigError(
+            f"The world model's action dim {model.action_dim} is not a whole number of the env's "
+            f"{a}-d actions: it cannot drive this env."
+        )
+    k = model.action_dim // a  # env steps per model step
     while not truncated and info["distance"] >= SUCCESS_RADIUS_STRICT:
         action = mpc.act(torch.from_numpy(obs), goal_latent).cpu().numpy().reshape(k, a)
         for sub in action:

@@ -37,6 +37,7 @@ class CEMConfig:
     noise_beta: float = 0.0
     distance: str = "l1"
     reduce: str = "final"
+    path_weight: float = 0.0
 
     def __post_init__(self):
         check_counts(self, "CEM", ("horizon", "samples", "topk", "iterations"))
@@ -49,7 +50,7 @@ class CEMConfig:
             raise ConfigError(
                 f"CEM needs init_std > 0 and min_std >= 0, got {self.init_std}, {self.min_std}."
             )
-        check_energy_names(self.distance, self.reduce)
+        check_energy_names(self.distance, self.reduce, self.path_weight)
 
 
 @torch.no_grad()
@@ -79,7 +80,9 @@ def cem_plan(
     for _ in range(cfg.iterations):
         noise = coloured_noise((cfg.samples, *shape), cfg.noise_beta, generator, z0, group)
         candidates = clip_action_norm(mean + std * noise, max_norm, group)
-        energies = sequence_energy(world_model, z0, z_goal, candidates, cfg.distance, cfg.reduce)
+        energies = sequence_energy(
+            world_model, z0, z_goal, candidates, cfg.distance, cfg.reduce, cfg.path_weight
+        )
         top = energies.topk(cfg.topk, largest=False).indices
         elite = candidates[top]
         mean = cfg.momentum_mean * mean + (1 - cfg.momentum_mean) * elite.mean(0)

@@ -11,8 +11,8 @@ DISTANCES = ("l1", "l2")
 REDUCTIONS = ("final", "sum")
 
 
-def check_energy_names(distance: str, reduce: str) -> None:
-    """Raise ConfigError for an unknown distance or reduction name."""
+def check_energy_names(distance: str, reduce: str, path_weight: float = 0.0) -> None:
+    """Raise ConfigError for an unknown distance or reduction name, or a negative path weight."""
     if distance not in DISTANCES:
         raise ConfigError(
             f"Unknown distance '{distance}'; choose one of {list(DISTANCES)}.{suggest(distance, DISTANCES)}"
@@ -21,16 +21,22 @@ def check_energy_names(distance: str, reduce: str) -> None:
         raise ConfigError(
             f"Unknown reduce '{reduce}'; choose one of {list(REDUCTIONS)}.{suggest(reduce, REDUCTIONS)}"
         )
+    if not path_weight >= 0:
+        raise ConfigError(f"path_weight must be >= 0, got {path_weight}.")
 
 
-def latent_energy(pred: Tensor, goal: Tensor, distance: str = "l1", reduce: str = "final") -> Tensor:
+def latent_energy(
+    pred: Tensor, goal: Tensor, distance: str = "l1", reduce: str = "final", path_weight: float = 0.0
+) -> Tensor:
     """Energy [B] of predicted latents `pred` [B, T, *S] against `goal` [*S] or [B, *S].
 
     distance: "l1" = mean |pred - goal| over the latent dims, "l2" = mean (pred - goal)^2 over them.
     reduce: "final" scores the last step only (V-JEPA 2-AC: L1 at the final step), "sum" sums over the
-    T steps.
+    T steps. `path_weight` adds that weight times the mean distance over the T steps: with "final" it
+    keeps the long-horizon reach of a final-step energy while preferring plans that get there early and
+    stay (a final-step energy leaves the first actions free, and the agent wanders near the goal).
     """
-    check_energy_names(distance, reduce)
+    check_energy_names(distance, reduce, path_weight)
     if pred.dim() < 3:
         raise ShapeError(f"Predicted latents must be [B, T, *S], got shape {tuple(pred.shape)}.")
     b, _, *s = pred.shape
@@ -44,11 +50,18 @@ def latent_energy(pred: Tensor, goal: Tensor, distance: str = "l1", reduce: str 
     diff = pred - goal.unsqueeze(1)
     per_step = diff.abs() if distance == "l1" else diff.square()
     per_step = per_step.flatten(2).mean(-1)  # [B, T]
-    return per_step[:, -1] if reduce == "final" else per_step.sum(1)
+    energy = per_step[:, -1] if reduce == "final" else per_step.sum(1)
+    return energy + path_weight * per_step.mean(1) if path_weight else energy
 
 
 def sequence_energy(
-    world_model: WorldModel, z0: Tensor, z_goal: Tensor, actions: Tensor, distance: str, reduce: str
+    world_model: WorldModel,
+    z0: Tensor,
+    z_goal: Tensor,
+    actions: Tensor,
+    distance: str,
+    reduce: str,
+    path_weight: float = 0.0,
 ) -> Tensor:
     """Energy [N] of action sequences [N, T, A] rolled out in one batch from `z0` [*S], to `z_goal` [*S]."""
     n, t = actions.shape[:2]
@@ -58,7 +71,7 @@ def sequence_energy(
             f"{type(world_model).__name__}.rollout returned shape {tuple(pred.shape)} for {n} sequences of "
             f"{t} actions from a latent {tuple(z0.shape)}; expected {[n, t, *z0.shape]} (z0 excluded)."
         )
-    return latent_energy(pred, z_goal, distance, reduce)
+    return latent_energy(pred, z_goal, distance, reduce, path_weight)
 
 
 def mean_or_best(
@@ -76,7 +89,9 @@ def mean_or_best(
     The mean of good samples is usually better than any of them, but not always (a multimodal elite set
     averages to a poor plan), so both are scored.
     """
-    mean_energy = sequence_energy(world_model, z0, z_goal, mean[None], config.distance, config.reduce).item()
+    mean_energy = sequence_energy(
+        world_model, z0, z_goal, mean[None], config.distance, config.reduce, config.path_weight
+    ).item()
     info = {**info, "mean_energy": mean_energy, "best_energy": best_energy}
     if mean_energy <= best_energy:
         return PlanResult(mean, mean_energy, {**info, "source": "mean"})

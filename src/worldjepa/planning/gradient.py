@@ -35,6 +35,7 @@ class GradientConfig:
     noise_beta: float = 0.0
     distance: str = "l1"
     reduce: str = "final"
+    path_weight: float = 0.0
 
     def __post_init__(self):
         check_counts(self, "Gradient planner", ("horizon", "iterations", "samples"))
@@ -42,7 +43,7 @@ class GradientConfig:
             raise ConfigError(
                 f"Gradient planner needs lr > 0 and init_std >= 0, got {self.lr}, {self.init_std}."
             )
-        check_energy_names(self.distance, self.reduce)
+        check_energy_names(self.distance, self.reduce, self.path_weight)
 
 
 def gradient_plan(
@@ -75,7 +76,9 @@ def gradient_plan(
         actions.requires_grad_(True)
         optimizer = torch.optim.Adam([actions], lr=cfg.lr)
         for step in range(cfg.iterations + 1):
-            energies = sequence_energy(world_model, z0, z_goal, actions, cfg.distance, cfg.reduce)
+            energies = sequence_energy(
+                world_model, z0, z_goal, actions, cfg.distance, cfg.reduce, cfg.path_weight
+            )
             i = int(energies.argmin())
             history.append(energies[i].item())
             if history[-1] < best_energy:

@@ -31,6 +31,7 @@ class MPPIConfig:
     noise_beta: float = 0.0
     distance: str = "l1"
     reduce: str = "final"
+    path_weight: float = 0.0
 
     def __post_init__(self):
         check_counts(self, "MPPI", ("horizon", "samples", "iterations"))
@@ -38,7 +39,7 @@ class MPPIConfig:
             raise ConfigError(
                 f"MPPI needs temperature > 0 and noise_std > 0, got {self.temperature}, {self.noise_std}."
             )
-        check_energy_names(self.distance, self.reduce)
+        check_energy_names(self.distance, self.reduce, self.path_weight)
 
 
 @torch.no_grad()
@@ -67,7 +68,9 @@ def mppi_plan(
     for _ in range(cfg.iterations):
         noise = coloured_noise((cfg.samples, *shape), cfg.noise_beta, generator, z0, group)
         candidates = clip_action_norm(mean + cfg.noise_std * max_norm * noise, max_norm, group)
-        energies = sequence_energy(world_model, z0, z_goal, candidates, cfg.distance, cfg.reduce)
+        energies = sequence_energy(
+            world_model, z0, z_goal, candidates, cfg.distance, cfg.reduce, cfg.path_weight
+        )
         weights = torch.softmax(-(energies - energies.min()) / cfg.temperature, dim=0)
         mean = clip_action_norm((weights[:, None, None] * candidates).sum(0), max_norm, group)
         i = int(energies.argmin())
