@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from worldjepa.envs.two_rooms_dynamics import TwoRoomsTrueDynamics
+from worldjepa.envs import TwoRoomsTrueDynamics
 from worldjepa.eval.plan_eval import PlanEvalConfig, evaluate_planning
 from worldjepa.hub.world_model_files import load_world_model
 from worldjepa.planning_demo import EVAL_SEED

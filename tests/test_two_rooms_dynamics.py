@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from worldjepa.envs import SUCCESS_RADIUS, TwoRooms
-from worldjepa.envs.two_rooms_dynamics import TwoRoomsTrueDynamics
+from worldjepa.envs import SUCCESS_RADIUS, TwoRooms, TwoRoomsTrueDynamics
 from worldjepa.errors import ConfigError, ShapeError
 from worldjepa.eval.plan_eval import run_episode
 from worldjepa.planning import MPC, WorldModel, make_planner

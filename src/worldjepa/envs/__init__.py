@@ -9,6 +9,7 @@ from worldjepa.envs.two_rooms import (
     TwoRoomsBatch,
     TwoRoomsConfig,
 )
+from worldjepa.envs.two_rooms_dynamics import TwoRoomsTrueDynamics
 from worldjepa.envs.two_rooms_geometry import (
     Layout,
     LayoutArrays,
@@ -36,6 +37,7 @@ __all__ = [
     "TwoRooms",
     "TwoRoomsBatch",
     "TwoRoomsConfig",
+    "TwoRoomsTrueDynamics",
     "free_positions",
     "is_free",
     "move",
