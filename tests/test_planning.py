@@ -69,7 +69,7 @@ def test_latent_energy_known_values():
     assert latent_energy(pred, goal, "l2", "sum").tolist() == pytest.approx([5.5, 4.0])
     per_sample_goal = torch.tensor([[0.0, 3.0], [1.0, 1.0]])
     assert latent_energy(pred, per_sample_goal).tolist() == pytest.approx([0.0, 1.0])
-    # path_weight adds that weight times the mean per-step distance: (2 + 1.5) / 2 and (0 + 2) / 2.
+    # path_weight adds that weight times the mean per-step distance: (1 + 1.5) / 2 and (2 + 0) / 2.
     assert latent_energy(pred, goal, "l1", "final", path_weight=0.5).tolist() == pytest.approx(
         [1.5 + 0.5 * 1.25, 0.0 + 0.5 * 1.0]
     )

@@ -74,6 +74,13 @@ def sequence_energy(
     return latent_energy(pred, z_goal, distance, reduce, path_weight)
 
 
+def planner_energy(world_model: WorldModel, z0: Tensor, z_goal: Tensor, actions: Tensor, config) -> Tensor:
+    """`sequence_energy` with a planner config's `distance`, `reduce` and `path_weight`."""
+    return sequence_energy(
+        world_model, z0, z_goal, actions, config.distance, config.reduce, config.path_weight
+    )
+
+
 def mean_or_best(
     world_model: WorldModel,
     z0: Tensor,
@@ -89,9 +96,7 @@ def mean_or_best(
     The mean of good samples is usually better than any of them, but not always (a multimodal elite set
     averages to a poor plan), so both are scored.
     """
-    mean_energy = sequence_energy(
-        world_model, z0, z_goal, mean[None], config.distance, config.reduce, config.path_weight
-    ).item()
+    mean_energy = planner_energy(world_model, z0, z_goal, mean[None], config).item()
     info = {**info, "mean_energy": mean_energy, "best_energy": best_energy}
     if mean_energy <= best_energy:
         return PlanResult(mean, mean_energy, {**info, "source": "mean"})

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from worldjepa.errors import ConfigError
-from worldjepa.planning.energy import check_energy_names, sequence_energy
+from worldjepa.planning.energy import check_energy_names, planner_energy
 from worldjepa.planning.noise import coloured_noise
 from worldjepa.planning.protocol import (
     PlanResult,
@@ -76,9 +76,7 @@ def gradient_plan(
         actions.requires_grad_(True)
         optimizer = torch.optim.Adam([actions], lr=cfg.lr)
         for step in range(cfg.iterations + 1):
-            energies = sequence_energy(
-                world_model, z0, z_goal, actions, cfg.distance, cfg.reduce, cfg.path_weight
-            )
+            energies = planner_energy(world_model, z0, z_goal, actions, cfg)
             i = int(energies.argmin())
             history.append(energies[i].item())
             if history[-1] < best_energy:

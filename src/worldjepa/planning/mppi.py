@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from worldjepa.errors import ConfigError
-from worldjepa.planning.energy import check_energy_names, mean_or_best, sequence_energy
+from worldjepa.planning.energy import check_energy_names, mean_or_best, planner_energy
 from worldjepa.planning.noise import coloured_noise
 from worldjepa.planning.protocol import (
     PlanResult,
@@ -68,9 +68,7 @@ def mppi_plan(
     for _ in range(cfg.iterations):
         noise = coloured_noise((cfg.samples, *shape), cfg.noise_beta, generator, z0, group)
         candidates = clip_action_norm(mean + cfg.noise_std * max_norm * noise, max_norm, group)
-        energies = sequence_energy(
-            world_model, z0, z_goal, candidates, cfg.distance, cfg.reduce, cfg.path_weight
-        )
+        energies = planner_energy(world_model, z0, z_goal, candidates, cfg)
         weights = torch.softmax(-(energies - energies.min()) / cfg.temperature, dim=0)
         mean = clip_action_norm((weights[:, None, None] * candidates).sum(0), max_norm, group)
         i = int(energies.argmin())
