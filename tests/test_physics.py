@@ -31,9 +31,15 @@ def test_pairs_are_a_pure_function_of_their_key():
     assert not np.array_equal(a.possible, make_pair("shape", (3, 1, 2, 6)).possible)
 
 
-def test_permanence_is_balanced_between_vanishing_and_appearing():
+def test_permanence_is_balanced_between_vanishing_and_appearing(tmp_path):
     variants = [make_pair("permanence", (0, 1, 0, i)).variant for i in range(12)]
-    assert {"vanish", "appear"} == set(variants)
+    assert {"vanish", "appear"} == set(variants)  # drawn when not asked for
+    assert make_pair("permanence", (0, 1, 0, 0), variant="appear").variant == "appear"
+    with pytest.raises(DataError, match="only for permanence"):
+        make_pair("shape", (0, 1, 0, 0), variant="vanish")
+    index = json.loads((generate_physics_pairs(tmp_path, 4, seed=1) / "pairs.json").read_text())
+    benchmark = [index[f"permanence_{i:04d}"]["variant"] for i in range(4)]
+    assert benchmark == ["vanish", "appear", "vanish", "appear"]  # exactly balanced
 
 
 def test_the_target_is_hidden_at_the_scene_hiding_frame_and_never_touches_another_body():

@@ -5,8 +5,9 @@ violation frame. Properties (IntPhys, Garrido et al. 2025):
 
 - permanence: "vanish": the target goes behind the occluder and never comes out (possible twin:
   it comes out); "appear": a target comes out from behind the occluder that never went in
-  (possible twin: it never appears). Both variants are equally likely, so after the violation an
-  empty scene and an emerging target are each as common in possible videos as in impossible ones.
+  (possible twin: it never appears). Benchmark pairs alternate the two (even index: vanish), so after
+  the violation an empty scene and an emerging target are each as common in possible videos as in
+  impossible ones, exactly; training videos draw the variant at random.
 - continuity: the target jumps to another place in the frame while in view.
 - shape / colour: the target changes shape / colour while behind the occluder.
 
@@ -45,7 +46,7 @@ from worldjepa.io import write_json
 PROPERTIES = ("permanence", "continuity", "shape", "colour")
 SPLITS = ("train", "test")
 JUMP_FRAMES = (7, 12)  # continuity: the frame the target jumps at
-CARD_VERSION = 2
+CARD_VERSION = 3
 
 
 @dataclass
@@ -90,11 +91,18 @@ def _jump(scene: Scene, rng: np.random.Generator, frames: int) -> list[Edit] | N
     return None
 
 
-def violation(scene: Scene, prop: str, rng: np.random.Generator, frames: int):
-    """(variant, possible edits, impossible edits) for `prop`, or None when this scene has no room."""
+PERMANENCE_VARIANTS = ("vanish", "appear")
+
+
+def violation(scene: Scene, prop: str, rng: np.random.Generator, frames: int, variant: str | None = None):
+    """(variant, possible edits, impossible edits) for `prop`, or None when this scene has no room.
+
+    `variant` fixes permanence's ("vanish" or "appear"); None draws it."""
     h, target = scene.hidden, scene.bodies[0]
     if prop == "permanence":
-        if rng.random() < 0.5:
+        if variant is None:
+            variant = PERMANENCE_VARIANTS[int(rng.random() >= 0.5)]
+        if variant == "vanish":
             return "vanish", [], [(h, {"visible": False})]
         return "appear", [(0, {"visible": False})], [(0, {"visible": False}), (h, {"visible": True})]
     if prop == "shape":
@@ -109,12 +117,17 @@ def violation(scene: Scene, prop: str, rng: np.random.Generator, frames: int):
     raise DataError(f"unknown property {prop!r}; use one of {PROPERTIES}")
 
 
-def make_pair(prop: str, key: tuple[int, ...], frames: int = 16, size: int = 64) -> PhysicsPair:
-    """The pair for `prop` drawn from the generator keyed `key` (a pure function of both)."""
+def make_pair(
+    prop: str, key: tuple[int, ...], frames: int = 16, size: int = 64, variant: str | None = None
+) -> PhysicsPair:
+    """The pair for `prop` drawn from the generator keyed `key` (a pure function of the arguments);
+    `variant` fixes permanence's ("vanish" or "appear"), None draws it."""
+    if variant is not None and (prop != "permanence" or variant not in PERMANENCE_VARIANTS):
+        raise DataError(f"variant {variant!r} is only for permanence: one of {PERMANENCE_VARIANTS}")
     rng = np.random.default_rng(key)
     for _ in range(TRIES):
         scene = sample_scene(rng, size, frames)
-        chosen = violation(scene, prop, rng, frames)
+        chosen = violation(scene, prop, rng, frames, variant)
         if chosen is None:
             continue
         variant, possible_edits, impossible_edits = chosen
@@ -181,7 +194,9 @@ def generate_physics_pairs(
     index = {}
     for name in names:
         prop, i = name.rsplit("_", 1)
-        pair = make_pair(prop, (seed, _split_index(split), PROPERTIES.index(prop), int(i)), frames, size)
+        key = (seed, _split_index(split), PROPERTIES.index(prop), int(i))
+        variant = PERMANENCE_VARIANTS[int(i) % 2] if prop == "permanence" else None
+        pair = make_pair(prop, key, frames, size, variant)
         write_video(out_dir / f"{name}_possible.mp4", pair.possible, fps=fps, crf=0)
         write_video(out_dir / f"{name}_impossible.mp4", pair.impossible, fps=fps, crf=0)
         index[name] = {"property": prop, "variant": pair.variant, "violation_frame": pair.violation_frame}
