@@ -5,7 +5,9 @@ Prints one JSON object: training wall time and samples/s; per planner the succes
 --ablation, the same for recipe variants (no rollout loss, no anti-collapse term, anti-collapse over
 the batch instead of within trajectories, no smoothness term, inverse dynamics, patch-token latents)
 evaluated on fewer episodes; with --true-dynamics, CEM and MPPI planning with the env's own dynamics
-(the planners' ceiling), at their defaults and with the SETTLING settings. Pictures land in --out.
+(the planners' ceiling), at their defaults and with the SETTLING settings; with --leaks, CEM with the
+SETTLING settings on true dynamics whose inner wall lets that fraction of blocked motion through (how
+exact a learned model's walls must be). Pictures land in --out.
 Usage: python benchmarks/two_rooms.py [--seed 0] [--episodes 200] [--out runs/bench_two_rooms]
 """
 
@@ -63,11 +65,17 @@ def train(name: str, overrides: list[str], seed: int, out: Path, steps: int | No
 
 
 def evaluate(
-    model_dir: Path | None, planner: str, episodes: int, seed: int, out: Path, overrides: dict | None = None
+    model_dir: Path | None,
+    planner: str,
+    episodes: int,
+    seed: int,
+    out: Path,
+    overrides: dict | None = None,
+    leak: float = 0.0,
 ) -> dict:
     """Planner results on unseen episodes, with the trained model in `model_dir` or (None) the env's
-    true dynamics."""
-    model, meta = load_world_model(model_dir) if model_dir else (TwoRoomsTrueDynamics(), {})
+    true dynamics, whose inner wall lets `leak` of blocked motion through."""
+    model, meta = load_world_model(model_dir) if model_dir else (TwoRoomsTrueDynamics(leak=leak), {})
     config = PlanEvalConfig(
         episodes=episodes, seed=EVAL_SEED + seed, planner=planner, planner_overrides=overrides or {}
     )
@@ -96,6 +104,13 @@ def main() -> None:
         "--true-dynamics",
         action="store_true",
         help="Also plan with the env's true dynamics (the planners' ceiling): defaults and SETTLING.",
+    )
+    parser.add_argument(
+        "--leaks",
+        nargs="*",
+        type=float,
+        default=[],
+        help="Also plan (CEM, SETTLING) with true dynamics whose wall lets these fractions through.",
     )
     parser.add_argument("--out", type=Path, default=Path("runs/bench_two_rooms"))
     args = parser.parse_args()
@@ -126,6 +141,12 @@ def main() -> None:
                     args.out / "true_dynamics" / f"{name}_{label}",
                     overrides,
                 )
+    leaky_walls = {
+        str(leak): evaluate(
+            None, "cem", args.episodes, args.seed, args.out / "leaky_walls" / str(leak), SETTLING, leak
+        )
+        for leak in args.leaks
+    }
     report = {
         "machine": {
             "threads": torch.get_num_threads(),
@@ -139,6 +160,7 @@ def main() -> None:
         "planners": planners,
         "ablation": ablation,
         "true_dynamics": true_dynamics,
+        "leaky_walls": leaky_walls,
         "wall_seconds": round(time.time() - started, 1),
     }
     print(json.dumps(report, indent=1))

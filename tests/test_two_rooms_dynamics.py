@@ -43,6 +43,23 @@ def test_rollout_matches_the_env_step_by_step():
     assert z[0, -1, 0] < 32.0 - 2.0 - 3.0 + 0.05  # the wall's left face minus the agent radius
 
 
+def test_a_leaky_wall_lets_its_fraction_of_blocked_motion_through():
+    env = TwoRooms()
+    obs, _ = env.reset(seed=3, options={"start": (25.0, 30.0), "wall_x": 32.0, "door_y": 50.0})
+    z0 = TwoRoomsTrueDynamics(env.config).encode(torch.from_numpy(obs))[None]
+    push = torch.tensor([[3.0, 0.0]]).repeat(1, 1, 4)  # one model step of 4 env steps into the wall
+    face = 32.0 - 2.0 - 3.0  # the wall's left face minus the agent radius
+    ends = {
+        leak: TwoRoomsTrueDynamics(env.config, leak=leak).rollout(z0, push)[0, 0, 0].item()
+        for leak in (0.0, 0.5, 1.0)
+    }
+    assert ends[0.0] == pytest.approx(face, abs=0.05)  # blocked: 2 of the 12 px commanded
+    assert ends[1.0] == pytest.approx(z0[0, 0].item() + 12.0, abs=0.05)  # no wall at all
+    assert face < ends[0.5] < ends[1.0]
+    with pytest.raises(ConfigError, match="leak"):
+        TwoRoomsTrueDynamics(leak=1.5)
+
+
 def test_cem_with_the_true_dynamics_crosses_the_door():
     env = TwoRooms()
     model = TwoRoomsTrueDynamics(env.config)

@@ -5,6 +5,10 @@ rendered frame: the agent's centre and the room layout, `[x, y, wall_x, door_y]`
 is the env's own wall-blocked motion. Planning with it measures the planner and the energy alone (a
 Euclidean distance to the goal, with the wall in between), which bounds what any learned model can reach
 with the same planner settings.
+
+With `leak` > 0 the inner wall lets that fraction of each blocked displacement through (the frame's
+border still blocks): a stand-in for a learned model whose walls are imperfect, which measures how
+exact a model's walls must be for a planner to find the door.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import torch
 from torch import Tensor
 
 from worldjepa.envs.two_rooms import TwoRoomsConfig
-from worldjepa.envs.two_rooms_geometry import AGENT_COLOR, WALL_GREY, LayoutArrays, move
+from worldjepa.envs.two_rooms_geometry import AGENT_COLOR, WALL_GREY, LayoutArrays, clip_norm, move
 from worldjepa.errors import ConfigError, ShapeError
 
 LATENT_FIELDS = ("x", "y", "wall_x", "door_y")
@@ -25,14 +29,20 @@ class TwoRoomsTrueDynamics:
     """encode(frames uint8 [..., H, W, 3]) -> [..., 4]; rollout(z0 [B, 4], actions [B, T, 2 * frameskip]).
 
     One model step is `frameskip` env steps, as in a trained `WorldModel`, so the same planner settings
-    apply to both. Not differentiable: use it with the sampling planners (CEM, MPPI).
+    apply to both. Not differentiable: use it with the sampling planners (CEM, MPPI). `leak` in [0, 1]:
+    the fraction of wall-blocked motion let through the inner wall (0: the env's own dynamics).
     """
 
-    def __init__(self, env: TwoRoomsConfig | None = None, frameskip: int = 4):
+    def __init__(self, env: TwoRoomsConfig | None = None, frameskip: int = 4, leak: float = 0.0):
         if frameskip < 1:
             raise ConfigError(f"frameskip must be >= 1, got {frameskip}.")
+        if not 0.0 <= leak <= 1.0:
+            raise ConfigError(
+                f"leak must be in [0, 1] (the fraction of blocked motion let through), got {leak}."
+            )
         self.env = env or TwoRoomsConfig()
         self.frameskip = frameskip
+        self.leak = leak
         self.action_dim = 2 * frameskip
 
     def eval(self) -> TwoRoomsTrueDynamics:
@@ -87,9 +97,18 @@ class TwoRoomsTrueDynamics:
         position, out = state[:, :2], []
         for t in range(steps.shape[1]):
             for k in range(self.frameskip):
-                position = move(layout, position, steps[:, t, k], e.agent_radius, e.max_step)
+                position = self._step(layout, position, steps[:, t, k])
             out.append(np.concatenate([position, state[:, 2:]], 1))
         return torch.from_numpy(np.stack(out, 1)).to(z0)
+
+    def _step(self, layout: LayoutArrays, position: np.ndarray, action: np.ndarray) -> np.ndarray:
+        """One env step [B, 2] -> [B, 2]; with `leak`, part of what the inner wall blocks goes through."""
+        e = self.env
+        blocked = move(layout, position, action, e.agent_radius, e.max_step)
+        if not self.leak:
+            return blocked
+        free = np.clip(position + clip_norm(action, e.max_step), e.agent_radius, e.size - e.agent_radius)
+        return blocked + self.leak * (free - blocked)
 
 
 def _band_start(coverage: Tensor) -> Tensor:
