@@ -130,12 +130,12 @@ def make_pair(
         chosen = violation(scene, prop, rng, frames, variant)
         if chosen is None:
             continue
-        variant, possible_edits, impossible_edits = chosen
+        drawn, possible_edits, impossible_edits = chosen
         possible = render(scene, simulate(scene, frames, possible_edits))
         impossible = render(scene, simulate(scene, frames, impossible_edits))
         differs = np.flatnonzero((possible != impossible).reshape(frames, -1).any(1))
         if len(differs) and differs[0] <= frames - 3:
-            return PhysicsPair(prop, variant, possible, impossible, int(differs[0]))
+            return PhysicsPair(prop, drawn, possible, impossible, int(differs[0]))
     raise DataError(f"no {prop} pair fits in {frames} frames of {size} px; use more frames or a larger size")
 
 
