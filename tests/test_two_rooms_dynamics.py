@@ -103,3 +103,20 @@ def test_cli_eval_plan_with_the_true_dynamics(tmp_path):
     assert neither.exit_code == 1 and "--true-dynamics" in neither.output
     gradient = runner.invoke(app, [*args[:-1], "gd", "--true-dynamics", "--planner-kwargs", '{"horizon": 2}'])
     assert gradient.exit_code == 1 and "cem or mppi" in gradient.output
+
+
+def test_cli_eval_plan_leak_needs_the_true_dynamics_and_a_fraction(tmp_path):
+    from typer.testing import CliRunner
+
+    from worldjepa.cli import app
+
+    runner = CliRunner()
+    args = ["eval-plan", "--out", str(tmp_path), "--episodes", "1", "--planner", "cem"]
+    small = ["--planner-kwargs", '{"horizon": 4, "samples": 16, "topk": 4, "iterations": 2}']
+    leaky = runner.invoke(app, [*args, "--true-dynamics", "--leak", "0.5", *small])
+    assert leaky.exit_code == 0, leaky.output
+    assert json.loads((tmp_path / "results.json").read_text())["episodes"] == 1
+    too_much = runner.invoke(app, [*args, "--true-dynamics", "--leak", "2", *small])
+    assert too_much.exit_code == 1 and "leak must be in [0, 1]" in too_much.output
+    learned = runner.invoke(app, [*args, "--checkpoint", str(tmp_path), "--leak", "0.1"])
+    assert learned.exit_code == 1 and "use it with --true-dynamics" in learned.output

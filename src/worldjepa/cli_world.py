@@ -108,6 +108,14 @@ def eval_plan_command(
             help="Plan with the env's own dynamics instead (the planner's ceiling; cem, mppi).",
         ),
     ] = False,
+    leak: Annotated[
+        float,
+        typer.Option(
+            "--leak",
+            help="With --true-dynamics: the fraction of wall-blocked motion the inner wall lets through "
+            "(how exact a learned model's walls must be).",
+        ),
+    ] = 0.0,
     episodes: Annotated[
         int, typer.Option("--episodes", help="Episodes (start and goal in opposite rooms).")
     ] = 50,
@@ -128,9 +136,11 @@ def eval_plan_command(
 
     if (checkpoint is not None) == true_dynamics:
         raise ConfigError("Give either --checkpoint (a trained world model) or --true-dynamics.")
+    if leak and not true_dynamics:
+        raise ConfigError("--leak changes the true dynamics' wall: use it with --true-dynamics.")
     env = parse_json_option(env_kwargs, "--env-kwargs")
     if true_dynamics:
-        model, meta = TwoRoomsTrueDynamics(TwoRooms.from_kwargs(env).config), {}
+        model, meta = TwoRoomsTrueDynamics(TwoRooms.from_kwargs(env).config, leak=leak), {}
     else:
         model, meta = load_world_model(checkpoint)
     config = PlanEvalConfig(
