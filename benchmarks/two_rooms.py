@@ -7,7 +7,9 @@ the batch instead of within trajectories, no smoothness term, inverse dynamics, 
 evaluated on fewer episodes; with --true-dynamics, CEM and MPPI planning with the env's own dynamics
 (the planners' ceiling), at their defaults and with the SETTLING settings; with --leaks, CEM with the
 SETTLING settings on true dynamics whose inner wall lets that fraction of blocked motion through (how
-exact a learned model's walls must be). Pictures land in --out.
+exact a learned model's walls must be); with --learned-energy, CEM with the SETTLING settings on the true
+dynamics scored in the trained model's latent (how good that latent is as an energy, apart from its
+predictor; `--model-dir` takes an already trained model). Pictures land in --out.
 Usage: python benchmarks/two_rooms.py [--seed 0] [--episodes 200] [--out runs/bench_two_rooms]
 """
 
@@ -24,6 +26,7 @@ from pathlib import Path
 import torch
 
 from worldjepa.envs import TwoRoomsTrueDynamics
+from worldjepa.envs.learned_energy_dynamics import LearnedEnergyDynamics
 from worldjepa.eval.plan_eval import PlanEvalConfig, evaluate_planning
 from worldjepa.hub.world_model_files import load_world_model
 from worldjepa.planning_demo import EVAL_SEED
@@ -72,10 +75,14 @@ def evaluate(
     out: Path,
     overrides: dict | None = None,
     leak: float = 0.0,
+    true_dynamics: bool = False,
 ) -> dict:
     """Planner results on unseen episodes, with the trained model in `model_dir` or (None) the env's
-    true dynamics, whose inner wall lets `leak` of blocked motion through."""
+    true dynamics, whose inner wall lets `leak` of blocked motion through; with a model and
+    `true_dynamics`, the true dynamics scored in the model's latent."""
     model, meta = load_world_model(model_dir) if model_dir else (TwoRoomsTrueDynamics(leak=leak), {})
+    if model_dir and true_dynamics:
+        model = LearnedEnergyDynamics(model)
     config = PlanEvalConfig(
         episodes=episodes, seed=EVAL_SEED + seed, planner=planner, planner_overrides=overrides or {}
     )
@@ -112,10 +119,19 @@ def main() -> None:
         default=[],
         help="Also plan (CEM, SETTLING) with true dynamics whose wall lets these fractions through.",
     )
+    parser.add_argument(
+        "--learned-energy",
+        action="store_true",
+        help="Also plan (CEM, SETTLING) with the true dynamics scored in the trained model's latent.",
+    )
+    parser.add_argument(
+        "--model-dir", type=Path, default=None, help="With --skip-default: the trained model to use."
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/bench_two_rooms"))
     args = parser.parse_args()
     started = time.time()
     training, planners, ablation = {}, {}, {}
+    model_dir = args.model_dir
     if not args.skip_default:
         model_dir, training = train("default", [], args.seed, args.out, args.steps)
         planners = {
@@ -147,6 +163,21 @@ def main() -> None:
         )
         for leak in args.leaks
     }
+    learned_energy = {}
+    if args.learned_energy:
+        if model_dir is None:
+            parser.error(
+                "--learned-energy needs the default model: leave out --skip-default or give --model-dir."
+            )
+        learned_energy = evaluate(
+            model_dir,
+            "cem",
+            args.episodes,
+            args.seed,
+            args.out / "learned_energy",
+            SETTLING,
+            true_dynamics=True,
+        )
     report = {
         "machine": {
             "threads": torch.get_num_threads(),
@@ -161,6 +192,7 @@ def main() -> None:
         "ablation": ablation,
         "true_dynamics": true_dynamics,
         "leaky_walls": leaky_walls,
+        "learned_energy": learned_energy,
         "wall_seconds": round(time.time() - started, 1),
     }
     print(json.dumps(report, indent=1))

@@ -1,9 +1,10 @@
-"""Shared tiny training recipes: vit_test + predictor_test on 32 px inputs, a few steps."""
+"""Shared tiny recipes: vit_test + predictor_test on 32 px inputs, a few steps; a tiny world model."""
 
 import pytest
 import torch
 
 from worldjepa.train import load_pretrain_config
+from worldjepa.train.world_model_config import load_world_model_config
 
 RECIPES = {
     # V-JEPA: tube masks on 16 moving-digit videos of 4 frames.
@@ -57,3 +58,33 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def tiny_recipe(tmp_path, data_root, *extra, steps=4, out="run"):
+    return load_world_model_config(
+        None,
+        [
+            "model.encoder=vit_test",
+            "model.latent_dim=16",
+            "model.predictor_width=32",
+            "model.predictor_depth=1",
+            "model.predictor_heads=2",
+            "model.frameskip=2",
+            f"data.root={data_root}",
+            "data.episodes=12",
+            "data.steps=8",
+            "data.window=3",
+            "data.batch_size=4",
+            "data.env={size: 32, max_episode_steps: 12}",
+            f"optim.steps={steps}",
+            "optim.warmup_steps=1",
+            "run.log_every=1",
+            "run.checkpoint_every=2",
+            "run.monitor_every=2",
+            "run.progress=false",
+            "run.tensorboard=false",
+            "run.device=cpu",
+            f"run.out_dir={tmp_path / out}",
+            *extra,
+        ],
+    )

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import tiny_recipe
 from typer.testing import CliRunner
 
 from worldjepa.cli import app
@@ -16,36 +17,6 @@ from worldjepa.train import world_model_trainer as trainer_module
 from worldjepa.train.metrics import read_metrics
 from worldjepa.train.world_model_config import load_world_model_config
 from worldjepa.train.world_model_trainer import train_world_model
-
-
-def tiny_recipe(tmp_path, data_root, *extra, steps=4, out="run"):
-    return load_world_model_config(
-        None,
-        [
-            "model.encoder=vit_test",
-            "model.latent_dim=16",
-            "model.predictor_width=32",
-            "model.predictor_depth=1",
-            "model.predictor_heads=2",
-            "model.frameskip=2",
-            f"data.root={data_root}",
-            "data.episodes=12",
-            "data.steps=8",
-            "data.window=3",
-            "data.batch_size=4",
-            "data.env={size: 32, max_episode_steps: 12}",
-            f"optim.steps={steps}",
-            "optim.warmup_steps=1",
-            "run.log_every=1",
-            "run.checkpoint_every=2",
-            "run.monitor_every=2",
-            "run.progress=false",
-            "run.tensorboard=false",
-            "run.device=cpu",
-            f"run.out_dir={tmp_path / out}",
-            *extra,
-        ],
-    )
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +120,24 @@ def test_cli_eval_plan_end_to_end_and_errors(tmp_path, trained):
         app, ["eval-plan", "--checkpoint", str(tmp_path), "--out", str(tmp_path / "x")]
     )
     assert wrong_kind.exit_code == 1 and "error" in wrong_kind.output
+
+
+def test_cli_eval_plan_scores_the_true_dynamics_in_a_learned_latent(tmp_path, trained):
+    _, result = trained
+    runner = CliRunner()
+    args = ["eval-plan", "--checkpoint", str(result.model_dir), "--true-dynamics", "--episodes", "1"]
+    small = [
+        "--planner",
+        "cem",
+        "--planner-kwargs",
+        '{"horizon": 2, "samples": 8, "topk": 2, "iterations": 1}',
+    ]
+    ok = runner.invoke(app, [*args, "--out", str(tmp_path / "energy"), *small])
+    assert ok.exit_code == 0, ok.output
+    saved = json.loads((tmp_path / "energy" / "results.json").read_text())
+    assert saved["episodes"] == 1 and saved["env"]["size"] == 32  # the checkpoint's env
+    leaky = runner.invoke(app, [*args, "--out", str(tmp_path / "x"), "--leak", "0.1", *small])
+    assert leaky.exit_code == 1 and "leave out --checkpoint" in leaky.output
 
 
 def test_cli_collect_two_rooms(tmp_path):

@@ -105,7 +105,8 @@ def eval_plan_command(
         bool,
         typer.Option(
             "--true-dynamics",
-            help="Plan with the env's own dynamics instead (the planner's ceiling; cem, mppi).",
+            help="Plan with the env's own dynamics (the planner's ceiling; cem, mppi). With --checkpoint: "
+            "the true dynamics scored in that model's latent (how good its latent is as an energy).",
         ),
     ] = False,
     leak: Annotated[
@@ -129,20 +130,25 @@ def eval_plan_command(
 ):
     """Plan in latent space towards goal frames; success rates, timings and pictures."""
     from worldjepa.cli_tables import plan_table
-    from worldjepa.envs import TwoRooms
+    from worldjepa.envs.learned_energy_dynamics import LearnedEnergyDynamics
     from worldjepa.envs.two_rooms_dynamics import TwoRoomsTrueDynamics
-    from worldjepa.eval.plan_eval import PlanEvalConfig, evaluate_planning
+    from worldjepa.eval.plan_eval import PlanEvalConfig, env_for, evaluate_planning
     from worldjepa.hub.world_model_files import load_world_model
 
-    if (checkpoint is not None) == true_dynamics:
-        raise ConfigError("Give either --checkpoint (a trained world model) or --true-dynamics.")
+    if checkpoint is None and not true_dynamics:
+        raise ConfigError("Give --checkpoint (a trained world model), --true-dynamics, or both.")
     if leak and not true_dynamics:
         raise ConfigError("--leak changes the true dynamics' wall: use it with --true-dynamics.")
     env = parse_json_option(env_kwargs, "--env-kwargs")
+    model, meta = load_world_model(checkpoint) if checkpoint is not None else (None, {})
     if true_dynamics:
-        model, meta = TwoRoomsTrueDynamics(TwoRooms.from_kwargs(env).config, leak=leak), {}
-    else:
-        model, meta = load_world_model(checkpoint)
+        env_config = env_for(meta, env).config
+        if model is None:
+            model = TwoRoomsTrueDynamics(env_config, leak=leak)
+        elif leak:
+            raise ConfigError("--leak applies to the true dynamics alone; leave out --checkpoint.")
+        else:
+            model = LearnedEnergyDynamics(model, env_config)
     config = PlanEvalConfig(
         episodes=episodes,
         seed=seed,

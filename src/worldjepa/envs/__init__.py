@@ -2,6 +2,7 @@
 
 import gymnasium
 
+from worldjepa.envs.learned_energy_dynamics import LearnedEnergyDynamics
 from worldjepa.envs.two_rooms import (
     SUCCESS_RADIUS,
     SUCCESS_RADIUS_STRICT,
@@ -32,6 +33,7 @@ __all__ = [
     "SUCCESS_RADIUS",
     "SUCCESS_RADIUS_STRICT",
     "TWO_ROOMS_ID",
+    "LearnedEnergyDynamics",
     "Layout",
     "LayoutArrays",
     "TwoRooms",
