@@ -9,7 +9,8 @@ evaluated on fewer episodes; with --true-dynamics, CEM and MPPI planning with th
 SETTLING settings on true dynamics whose inner wall lets that fraction of blocked motion through (how
 exact a learned model's walls must be); with --learned-energy, CEM with the SETTLING settings on the true
 dynamics scored in the trained model's latent (how good that latent is as an energy, apart from its
-predictor; `--model-dir` takes an already trained model). Pictures land in --out.
+predictor; `--model-dir` takes an already trained model). The trained model's wall leak (how much of a
+16-env-step push into the wall its predictor lets through) is always reported. Pictures land in --out.
 Usage: python benchmarks/two_rooms.py [--seed 0] [--episodes 200] [--out runs/bench_two_rooms]
 """
 
@@ -27,7 +28,8 @@ import torch
 
 from worldjepa.envs import TwoRoomsTrueDynamics
 from worldjepa.envs.learned_energy_dynamics import LearnedEnergyDynamics
-from worldjepa.eval.plan_eval import PlanEvalConfig, evaluate_planning
+from worldjepa.eval.plan_eval import PlanEvalConfig, env_for, evaluate_planning
+from worldjepa.eval.wall_push import wall_push
 from worldjepa.hub.world_model_files import load_world_model
 from worldjepa.planning_demo import EVAL_SEED
 from worldjepa.train.world_model_config import load_world_model_config
@@ -163,6 +165,10 @@ def main() -> None:
         )
         for leak in args.leaks
     }
+    walls = {}
+    if model_dir is not None:
+        model, meta = load_world_model(model_dir)
+        walls = {k: round(v, 3) for k, v in wall_push(model, env_for(meta, {}), seed=args.seed).items()}
     learned_energy = {}
     if args.learned_energy:
         if model_dir is None:
@@ -192,6 +198,7 @@ def main() -> None:
         "ablation": ablation,
         "true_dynamics": true_dynamics,
         "leaky_walls": leaky_walls,
+        "wall_push": walls,
         "learned_energy": learned_energy,
         "wall_seconds": round(time.time() - started, 1),
     }

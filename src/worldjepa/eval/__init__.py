@@ -1,5 +1,6 @@
 """Probes on frozen features: linear, attentive (V-JEPA 2, with its official and transformers file
-formats), kNN, probes trained on folders of labelled videos, and collapse statistics."""
+formats), kNN, probes trained on folders of labelled videos, and collapse statistics; `wall_push`, how
+much of a push into the wall a Two-Rooms world model lets through."""
 
 from worldjepa.eval.attentive_probe import (
     AttentiveClassifier,
@@ -15,6 +16,7 @@ from worldjepa.eval.official_probe import from_hf_state, load_official_probe, sa
 from worldjepa.eval.probe_files import load_probe, save_probe
 from worldjepa.eval.probe_suite import PROBE_KINDS, run_probes
 from worldjepa.eval.video_probe import evaluate_video_probe, train_video_probe
+from worldjepa.eval.wall_push import wall_push
 
 __all__ = [
     "PROBE_KINDS",
@@ -38,4 +40,5 @@ __all__ = [
     "train_attentive_probe",
     "train_linear_probe",
     "train_video_probe",
+    "wall_push",
 ]
