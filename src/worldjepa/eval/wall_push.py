@@ -18,7 +18,7 @@ import torch
 
 from worldjepa.envs.two_rooms import TwoRooms
 from worldjepa.envs.two_rooms_dynamics import TwoRoomsTrueDynamics
-from worldjepa.envs.two_rooms_geometry import render_batch
+from worldjepa.envs.two_rooms_geometry import render_batch, sample_in_room
 from worldjepa.errors import ConfigError
 from worldjepa.planning.protocol import WorldModel
 
@@ -32,10 +32,7 @@ def position_probe(model: WorldModel, env: TwoRooms, frames: int, rng: np.random
     for _ in range(frames):
         env.reset(seed=int(rng.integers(2**31)))
         layout = env.layout
-        while True:
-            centre = rng.uniform(0, env.config.size, 2)
-            if layout.is_free(centre, env.config.agent_radius):
-                break
+        centre = sample_in_room(layout, rng, -1, env.config.agent_radius)
         images.append(render_batch(layout, centre[None], env.config.agent_radius)[0])
         centres.append(centre)
     z = model.encode(torch.from_numpy(np.stack(images))).flatten(1).double().cpu().numpy()
