@@ -7,10 +7,13 @@ the batch instead of within trajectories, no smoothness term, inverse dynamics, 
 evaluated on fewer episodes; with --true-dynamics, CEM and MPPI planning with the env's own dynamics
 (the planners' ceiling), at their defaults and with the SETTLING settings; with --leaks, CEM with the
 SETTLING settings on true dynamics whose inner wall lets that fraction of blocked motion through (how
-exact a learned model's walls must be); with --learned-energy, CEM with the SETTLING settings on the true
+exact a learned model's walls must be); with --door-margins, the same with true dynamics whose door is
+that many px wider on each side (negative: narrower) than the frame shows (how exact a learned model's
+door edges must be); with --learned-energy, CEM with the SETTLING settings on the true
 dynamics scored in the trained model's latent (how good that latent is as an energy, apart from its
 predictor; `--model-dir` takes an already trained model). The trained model's wall leak (how much of a
-16-env-step push into the wall its predictor lets through) is always reported. Pictures land in --out.
+16-env-step push into the wall its predictor lets through) and its door margin (how much wider than the
+real one its door is) are always reported. Pictures land in --out.
 Usage: python benchmarks/two_rooms.py [--seed 0] [--episodes 200] [--out runs/bench_two_rooms]
 """
 
@@ -28,6 +31,7 @@ import torch
 
 from worldjepa.envs import TwoRoomsTrueDynamics
 from worldjepa.envs.learned_energy_dynamics import LearnedEnergyDynamics
+from worldjepa.eval.door_edges import door_edges
 from worldjepa.eval.plan_eval import PlanEvalConfig, env_for, evaluate_planning
 from worldjepa.eval.wall_push import wall_push
 from worldjepa.hub.world_model_files import load_world_model
@@ -78,11 +82,16 @@ def evaluate(
     overrides: dict | None = None,
     leak: float = 0.0,
     true_dynamics: bool = False,
+    door_margin: float = 0.0,
 ) -> dict:
     """Planner results on unseen episodes, with the trained model in `model_dir` or (None) the env's
-    true dynamics, whose inner wall lets `leak` of blocked motion through; with a model and
-    `true_dynamics`, the true dynamics scored in the model's latent."""
-    model, meta = load_world_model(model_dir) if model_dir else (TwoRoomsTrueDynamics(leak=leak), {})
+    true dynamics, whose inner wall lets `leak` of blocked motion through and whose door is
+    `door_margin` px wider on each side; with a model and `true_dynamics`, the true dynamics scored in
+    the model's latent."""
+    if model_dir:
+        model, meta = load_world_model(model_dir)
+    else:
+        model, meta = TwoRoomsTrueDynamics(leak=leak, door_margin=door_margin), {}
     if model_dir and true_dynamics:
         model = LearnedEnergyDynamics(model)
     config = PlanEvalConfig(
@@ -103,6 +112,16 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=200)
     parser.add_argument("--planners", nargs="+", default=["gd", "mppi", "cem"])
     parser.add_argument("--steps", type=int, default=None, help="Training steps (default: the recipe's).")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Recipe overrides for the default model, e.g. dynamics.steps=20000 (refit step dynamics).",
+    )
+    parser.add_argument(
+        "--settling", action="store_true", help="Plan with the default model using the SETTLING settings."
+    )
     parser.add_argument("--ablation", action="store_true", help="Also train and evaluate the variants.")
     parser.add_argument("--ablation-episodes", type=int, default=50)
     parser.add_argument("--variants", nargs="+", default=list(ABLATIONS), choices=list(ABLATIONS))
@@ -122,6 +141,13 @@ def main() -> None:
         help="Also plan (CEM, SETTLING) with true dynamics whose wall lets these fractions through.",
     )
     parser.add_argument(
+        "--door-margins",
+        nargs="*",
+        type=float,
+        default=[],
+        help="Also plan (CEM, SETTLING) with true dynamics whose door is this many px wider per side.",
+    )
+    parser.add_argument(
         "--learned-energy",
         action="store_true",
         help="Also plan (CEM, SETTLING) with the true dynamics scored in the trained model's latent.",
@@ -135,9 +161,10 @@ def main() -> None:
     training, planners, ablation = {}, {}, {}
     model_dir = args.model_dir
     if not args.skip_default:
-        model_dir, training = train("default", [], args.seed, args.out, args.steps)
+        model_dir, training = train("default", args.set, args.seed, args.out, args.steps)
+        settings = SETTLING if args.settling else {}
         planners = {
-            name: evaluate(model_dir, name, args.episodes, args.seed, args.out / "default" / name)
+            name: evaluate(model_dir, name, args.episodes, args.seed, args.out / "default" / name, settings)
             for name in args.planners
         }
     if args.ablation:
@@ -165,10 +192,27 @@ def main() -> None:
         )
         for leak in args.leaks
     }
-    walls = {}
+    door_margins = {
+        str(margin): evaluate(
+            None,
+            "cem",
+            args.episodes,
+            args.seed,
+            args.out / "door_margins" / str(margin),
+            SETTLING,
+            door_margin=margin,
+        )
+        for margin in args.door_margins
+    }
+    walls, door = {}, {}
     if model_dir is not None:
         model, meta = load_world_model(model_dir)
         walls = {k: round(v, 3) for k, v in wall_push(model, env_for(meta, {}), seed=args.seed).items()}
+        edges = door_edges(model, env_for(meta, {}), seed=args.seed)
+        door = {
+            "door_margin": None if edges["door_margin"] is None else round(edges["door_margin"], 2),
+            "pass": {str(k): round(v, 2) for k, v in edges["pass"].items()},
+        }
     learned_energy = {}
     if args.learned_energy:
         if model_dir is None:
@@ -191,6 +235,8 @@ def main() -> None:
             "python": platform.python_version(),
         },
         "recipe": RECIPE,
+        "recipe_overrides": args.set,
+        "planner_settings": "settling" if args.settling else "defaults",
         "seed": args.seed,
         "eval_seeds": [EVAL_SEED + args.seed, EVAL_SEED + args.seed + args.episodes - 1],
         "training": training,
@@ -198,7 +244,9 @@ def main() -> None:
         "ablation": ablation,
         "true_dynamics": true_dynamics,
         "leaky_walls": leaky_walls,
+        "door_margins": door_margins,
         "wall_push": walls,
+        "door_edges": door,
         "learned_energy": learned_energy,
         "wall_seconds": round(time.time() - started, 1),
     }

@@ -42,8 +42,9 @@ def test_card_and_door_crossings(collection):
     card = json.loads((collection / "card.json").read_text())
     assert card["episodes"] == EPISODES and card["steps"] == STEPS and card["policy"] == "momentum"
     assert [s["episodes"] for s in card["shards"]] == [16, 16, 8]
-    assert card["env_kwargs"]["size"] == 64 and card["format_version"] == 1
+    assert card["env_kwargs"]["size"] == 64 and card["format_version"] == 2
     assert card["door_crossing_fraction"] > 0.2
+    assert 0.05 < card["blocked_fraction"] < 0.5  # wall-aimed episodes push into the wall
     stats = card["action_stats"]
     assert stats["norm_quantiles"]["1.0"] <= 3.0 + 1e-5 and stats["fraction_norm_below_0.5"] > 0.02
     assert min(card["room_fractions"]["left"], card["room_fractions"]["right"]) > 0.25

@@ -60,6 +60,19 @@ def test_a_leaky_wall_lets_its_fraction_of_blocked_motion_through():
         TwoRoomsTrueDynamics(leak=1.5)
 
 
+def test_a_door_margin_widens_or_narrows_the_rollouts_door():
+    env = TwoRooms()
+    push = torch.tensor([[3.0, 0.0]]).repeat(1, 1, 4)
+    face = 32.0 - 2.0 - 3.0
+    for height, margin, passes in ((4.5, 0.0, False), (4.5, 2.0, True), (2.0, 0.0, True), (2.0, -2.0, False)):
+        obs, _ = env.reset(seed=3, options={"start": (25.0, 40.0 + height), "wall_x": 32.0, "door_y": 40.0})
+        z0 = TwoRoomsTrueDynamics(env.config).encode(torch.from_numpy(obs))[None]
+        end = TwoRoomsTrueDynamics(env.config, door_margin=margin).rollout(z0, push)[0, 0, 0].item()
+        assert (end > face + 1.0) == passes, (height, margin, end)
+    with pytest.raises(ConfigError, match="door_margin must leave a door"):
+        TwoRoomsTrueDynamics(door_margin=-6.0)
+
+
 def test_cem_with_the_true_dynamics_crosses_the_door():
     env = TwoRooms()
     model = TwoRoomsTrueDynamics(env.config)

@@ -39,9 +39,9 @@ def collect_two_rooms_command(
     out: Annotated[Path, typer.Option("--out", help="Folder for the shards and card.json.")],
     episodes: Annotated[int, typer.Option("--episodes", help="Number of episodes.")] = 2000,
     steps: Annotated[int, typer.Option("--steps", help="Actions per episode.")] = 32,
-    policy: Annotated[str, typer.Option("--policy", help="momentum (crosses the door often) or random.")] = (
-        "momentum"
-    ),
+    policy: Annotated[
+        str, typer.Option("--policy", help="momentum (crosses the door, pushes at the wall) or random.")
+    ] = "momentum",
     env_kwargs: Annotated[str | None, ENV_KWARGS] = None,
     seed: Annotated[int, SEED] = 0,
 ):

@@ -27,11 +27,14 @@ from worldjepa.envs.two_rooms_geometry import LayoutArrays, clip_norm, room_of, 
 from worldjepa.errors import ConfigError, DataError, suggest
 from worldjepa.io import write_json
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 POLICIES = ("momentum", "random")
 ARRAYS = ("frames", "actions", "positions", "layouts")
 MOMENTUM = 0.8  # a_t = MOMENTUM * a_{t-1} + noise: headings persist for a few steps
-SEEK_FRACTION = 0.5  # of momentum episodes that first steer through the door
+AIMS = ("wander", "door", "wall")  # what a momentum episode first steers at, drawn with AIM_ODDS
+AIM_ODDS = (1 / 3, 1 / 3, 1 / 3)
+EDGE_ODDS = 0.5  # of wall-aimed episodes that push within EDGE_PX (blocked, free) of a door edge
+EDGE_PX = (6.0, 4.0)
 ARRIVED = 1.5  # px to a door waypoint that counts as reached
 COLLECT_HINT = (
     "run `worldjepa collect two-rooms` (worldjepa.data.trajectories.collect_two_rooms) to create it"
@@ -53,7 +56,8 @@ def _draw_episode(seed: int, index: int, cfg: TwoRoomsConfig, steps: int, policy
     angle = rng.uniform(0.0, 2 * math.pi)
     lane = max(cfg.door_width / 2 - cfg.agent_radius - 0.5, 0.0)
     draws |= {
-        "seek": rng.random() < SEEK_FRACTION,
+        "aim": int(rng.choice(len(AIMS), p=AIM_ODDS)),
+        "across": _push_height(layout, rng, cfg),
         "sigma": 0.35 * cfg.max_step * scale,
         "speed": rng.uniform(0.5, 1.0) * cfg.max_step,
         "first": scale * cfg.max_step * np.sqrt(rng.random()) * np.array([math.cos(angle), math.sin(angle)]),
@@ -64,19 +68,38 @@ def _draw_episode(seed: int, index: int, cfg: TwoRoomsConfig, steps: int, policy
     return draws
 
 
-def _door_waypoints(layouts: LayoutArrays, starts: np.ndarray, lanes, beyond, cfg: TwoRoomsConfig):
-    """float [B, 2, 2]: a point in front of the door on the start's side, then one past it on the other."""
+def _push_height(layout, rng: np.random.Generator, cfg: TwoRoomsConfig) -> float:
+    """The height at which a wall-aimed episode pushes: half of them anywhere, half within a few px of
+    a door edge (just blocked or just through), where a model's door must be exact to plan with."""
+    if rng.random() < EDGE_ODDS:
+        edge = layout.door_width / 2 - cfg.agent_radius + rng.uniform(-EDGE_PX[1], EDGE_PX[0])
+        y = layout.door_y + rng.choice([-1.0, 1.0]) * edge
+    else:
+        y = rng.uniform(0.0, cfg.size)
+    return float(np.clip(y, cfg.agent_radius, cfg.size - cfg.agent_radius))
+
+
+def _waypoints(layouts: LayoutArrays, starts: np.ndarray, draws: list[dict], cfg: TwoRoomsConfig):
+    """float [B, 2, 2]: the two points a seeking episode steers to. Door aims: a point in front of the
+    door on the start's side, then one past it on the other. Wall aims: twice a point straight across
+    the wall at a random height, so the episode pushes into the wall unless that height is the door's
+    (with the default odds about a quarter of all transitions are blocked ones)."""
+    aim, lanes, beyond, across = (
+        np.array([d[k] for d in draws]) for k in ("aim", "lane", "beyond", "across")
+    )
     side = np.where(starts[:, 0] < layouts.wall_x, -1.0, 1.0)
     clear = cfg.wall_thickness / 2 + cfg.agent_radius
-    y = layouts.door_y + lanes
+    y = np.where(aim == AIMS.index("wall"), across, layouts.door_y + lanes)
     near = np.stack([layouts.wall_x + side * (clear + 1.0), y], axis=-1)
     far_x = np.clip(layouts.wall_x - side * (clear + beyond), cfg.agent_radius, cfg.size - cfg.agent_radius)
-    return np.stack([near, np.stack([far_x, y], axis=-1)], axis=1)
+    far = np.stack([far_x, y], axis=-1)
+    near = np.where((aim == AIMS.index("wall"))[:, None], far, near)
+    return np.stack([near, far], axis=1)
 
 
 def _momentum_actions(draws: list[dict], cfg: TwoRoomsConfig, t: int, state: dict) -> np.ndarray:
-    """float [B, 2]: the actions at step t. A random walk with momentum; "seek" episodes first steer
-    to the door waypoints (state["phase"] counts those reached) and then walk on at random."""
+    """float [B, 2]: the actions at step t. A random walk with momentum; seeking episodes (state["seek"])
+    first steer to their waypoints (state["phase"] counts those reached) and then walk on at random."""
     positions, prev = state["positions"], state["prev"]
     noise = np.stack([d["noise"][t] for d in draws])
     sigma = np.array([d["sigma"] for d in draws])[:, None]
@@ -106,13 +129,12 @@ def _collect_shard(
     frames[:, 0], p = batch.reset(layouts, np.stack([d["start"] for d in draws]))
     positions[:, 0] = p
     if policy == "momentum":
-        lanes, beyond = (np.array([d[k] for d in draws]) for k in ("lane", "beyond"))
         state = {
             "positions": p,
             "prev": np.stack([d["first"] for d in draws]),
-            "seek": np.array([d["seek"] for d in draws]),
+            "seek": np.array([d["aim"] != AIMS.index("wander") for d in draws]),
             "phase": np.zeros(n, dtype=np.int64),
-            "waypoints": _door_waypoints(layouts, p, lanes, beyond, cfg),
+            "waypoints": _waypoints(layouts, p, draws, cfg),
         }
     for t in range(steps):
         if policy == "momentum":
@@ -153,6 +175,14 @@ def _is_complete(out_dir: Path, params: dict) -> bool:
     if {k: card.get(k) for k in params} != params:
         return False
     return all((out_dir / s["name"] / f"{a}.npy").is_file() for s in card["shards"] for a in ARRAYS)
+
+
+def blocked_transitions(actions: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """actions [E, steps, 2], positions [E, steps + 1, 2] -> bool [E, steps]: the transitions whose
+    motion a wall cut (the agent moved under 90 % of an action longer than 0.1 px)."""
+    asked = np.hypot(actions[..., 0], actions[..., 1])
+    moved = np.diff(positions, axis=1)
+    return (asked > 0.1) & (np.hypot(moved[..., 0], moved[..., 1]) < 0.9 * asked)
 
 
 def _action_stats(actions: np.ndarray, max_step: float) -> dict[str, Any]:
@@ -215,7 +245,7 @@ def collect_two_rooms(
     ]
     for stale in {p.name for p in out_dir.glob("shard_*")} - {s["name"] for s in shards}:
         shutil.rmtree(out_dir / stale)
-    crossed, actions, rooms = [], [], []
+    crossed, actions, rooms, blocked = [], [], [], []
     for start, shard in zip(starts, shards, strict=True):
         arrays, layouts = _collect_shard(cfg, seed, range(start, start + shard["episodes"]), steps, policy)
         _write_shard(out_dir / shard["name"], arrays)
@@ -223,6 +253,7 @@ def collect_two_rooms(
         crossed.append((room == 0).any(1) & (room == 1).any(1))
         rooms.append(room.ravel())
         actions.append(arrays["actions"].reshape(-1, 2))
+        blocked.append(blocked_transitions(arrays["actions"], arrays["positions"]).ravel())
         if progress is not None:
             progress(start + shard["episodes"], episodes)
     room = np.concatenate(rooms)
@@ -233,6 +264,7 @@ def collect_two_rooms(
         "room_fractions": {
             name: float((room == r).mean()) for name, r in (("left", 0), ("right", 1), ("door", -1))
         },
+        "blocked_fraction": float(np.concatenate(blocked).mean()),
         "action_stats": _action_stats(np.concatenate(actions), cfg.max_step),
     }
     write_json(out_dir / "card.json", card)
@@ -309,6 +341,15 @@ class TrajectoryDataset(Dataset):
         """All frames of one episode: uint8 `[steps + 1, H, W, 3]` (a copy, not a memory map)."""
         k = int(np.searchsorted(self._offsets, episode, side="right")) - 1
         return np.array(self._open()[k]["frames"][episode - self._offsets[k]])
+
+    def episode_frame(self, episode: int, t: int) -> np.ndarray:
+        """Frame `t` of one episode: uint8 `[H, W, 3]` (a copy)."""
+        k = int(np.searchsorted(self._offsets, episode, side="right")) - 1
+        return np.array(self._open()[k]["frames"][episode - self._offsets[k], t])
+
+    def all_actions(self) -> np.ndarray:
+        """Every env action of the collection: float32 `[episodes, steps, 2]`."""
+        return np.concatenate([np.asarray(s["actions"], dtype=np.float32) for s in self._open()])
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         if not -len(self) <= index < len(self):

@@ -8,7 +8,10 @@ with the same planner settings.
 
 With `leak` > 0 the inner wall lets that fraction of each blocked displacement through (the frame's
 border still blocks): a stand-in for a learned model whose walls are imperfect, which measures how
-exact a model's walls must be for a planner to find the door.
+exact a model's walls must be for a planner to find the door. With `door_margin` m the rollout's door
+is m px wider on each side than the frame's (negative: narrower): a stand-in for a model whose door
+edges are off, which measures how exact they must be (a door too wide costs far more than one too
+narrow: the planner cuts the corner, the real agent sticks on it, and replanning repeats the plan).
 """
 
 from __future__ import annotations
@@ -30,10 +33,17 @@ class TwoRoomsTrueDynamics:
 
     One model step is `frameskip` env steps, as in a trained `WorldModel`, so the same planner settings
     apply to both. Not differentiable: use it with the sampling planners (CEM, MPPI). `leak` in [0, 1]:
-    the fraction of wall-blocked motion let through the inner wall (0: the env's own dynamics).
+    the fraction of wall-blocked motion let through the inner wall (0: the env's own dynamics);
+    `door_margin`: px the rollout's door is wider on each side than the frame's (negative: narrower).
     """
 
-    def __init__(self, env: TwoRoomsConfig | None = None, frameskip: int = 4, leak: float = 0.0):
+    def __init__(
+        self,
+        env: TwoRoomsConfig | None = None,
+        frameskip: int = 4,
+        leak: float = 0.0,
+        door_margin: float = 0.0,
+    ):
         if frameskip < 1:
             raise ConfigError(f"frameskip must be >= 1, got {frameskip}.")
         if not 0.0 <= leak <= 1.0:
@@ -41,8 +51,14 @@ class TwoRoomsTrueDynamics:
                 f"leak must be in [0, 1] (the fraction of blocked motion let through), got {leak}."
             )
         self.env = env or TwoRoomsConfig()
+        if not -self.env.door_width / 2 < door_margin < self.env.size / 2:
+            raise ConfigError(
+                f"door_margin must leave a door: more than -{self.env.door_width / 2} (half the door) and "
+                f"less than {self.env.size / 2} px, got {door_margin}."
+            )
         self.frameskip = frameskip
         self.leak = leak
+        self.door_margin = door_margin
         self.action_dim = 2 * frameskip
 
     def eval(self) -> TwoRoomsTrueDynamics:
@@ -92,7 +108,8 @@ class TwoRoomsTrueDynamics:
             )
         e = self.env
         state = z0.detach().cpu().double().numpy()
-        layout = LayoutArrays(e.size, state[:, 2], e.wall_thickness, state[:, 3], e.door_width)
+        door = e.door_width + 2 * self.door_margin
+        layout = LayoutArrays(e.size, state[:, 2], e.wall_thickness, state[:, 3], door)
         steps = actions.detach().cpu().double().numpy().reshape(*actions.shape[:2], self.frameskip, 2)
         position, out = state[:, :2], []
         for t in range(steps.shape[1]):

@@ -1,6 +1,7 @@
 """Probes on frozen features: linear, attentive (V-JEPA 2, with its official and transformers file
 formats), kNN, probes trained on folders of labelled videos, and collapse statistics; `wall_push`, how
-much of a push into the wall a Two-Rooms world model lets through."""
+much of a push into the wall a Two-Rooms world model lets through, and `door_edges`, how much wider than
+the real one its door is."""
 
 from worldjepa.eval.attentive_probe import (
     AttentiveClassifier,
@@ -9,6 +10,7 @@ from worldjepa.eval.attentive_probe import (
     train_attentive_probe,
 )
 from worldjepa.eval.collapse import effective_rank, feature_std
+from worldjepa.eval.door_edges import door_edges
 from worldjepa.eval.features import extract_features, frozen_encoder, pixel_features
 from worldjepa.eval.knn import knn_classify
 from worldjepa.eval.linear_probe import train_linear_probe
@@ -23,6 +25,7 @@ __all__ = [
     "AttentiveClassifier",
     "AttentivePooler",
     "ProbeConfig",
+    "door_edges",
     "effective_rank",
     "evaluate_video_probe",
     "extract_features",

@@ -1,4 +1,7 @@
-"""Loading a trained world model: one self-describing folder (config.json + model.safetensors)."""
+"""Loading a trained world model: one self-describing folder (config.json + model.safetensors).
+
+A folder that also holds refit step dynamics loads as a `StepWorldModel` (the planners' protocol over
+the world model's encoder and those dynamics)."""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ from typing import Any
 
 from worldjepa.errors import CheckpointError
 from worldjepa.hub.model_files import load_model_files, read_model_config
+from worldjepa.models.step_world_model import StepWorldModel
 from worldjepa.models.world_model import WorldModel
 
 MODEL_NAME = "world_model"
+STEP_DYNAMICS_NAME = "step_dynamics"
 
 
-def load_world_model(folder: str | Path) -> tuple[WorldModel, dict[str, Any]]:
+def load_world_model(folder: str | Path) -> tuple[WorldModel | StepWorldModel, dict[str, Any]]:
     """A trained world model (in eval mode) and its metadata ("env", "recipe", "data_card").
 
     `folder` is a model folder or a training run folder (its `model/` is used).
@@ -28,4 +33,9 @@ def load_world_model(folder: str | Path) -> tuple[WorldModel, dict[str, Any]]:
             f"'{folder}' is not a world-model checkpoint: it holds {held}. Train one with "
             "`worldjepa train-world-model`."
         )
-    return load_model_files(folder, [MODEL_NAME])[MODEL_NAME], config.get("meta", {})
+    if STEP_DYNAMICS_NAME in config["models"]:
+        parts = load_model_files(folder, [MODEL_NAME, STEP_DYNAMICS_NAME])
+        model = StepWorldModel(parts[MODEL_NAME], parts[STEP_DYNAMICS_NAME]).eval()
+    else:
+        model = load_model_files(folder, [MODEL_NAME])[MODEL_NAME]
+    return model, config.get("meta", {})

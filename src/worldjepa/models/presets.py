@@ -17,9 +17,10 @@ from worldjepa.models.action_predictor import ActionPredictor
 from worldjepa.models.config import ActionPredictorConfig, EncoderConfig, PredictorConfig
 from worldjepa.models.encoder import Encoder
 from worldjepa.models.predictor import Predictor
+from worldjepa.models.step_dynamics import StepDynamics, StepDynamicsConfig
 from worldjepa.models.world_model import WorldModel, WorldModelConfig
 
-ModelConfig = EncoderConfig | PredictorConfig | ActionPredictorConfig | WorldModelConfig
+ModelConfig = EncoderConfig | PredictorConfig | ActionPredictorConfig | WorldModelConfig | StepDynamicsConfig
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ KINDS = {
     "predictor": (PredictorConfig, Predictor),
     "action_predictor": (ActionPredictorConfig, ActionPredictor),
     "world_model": (WorldModelConfig, WorldModel),
+    "step_dynamics": (StepDynamicsConfig, StepDynamics),
 }
 
 PRESETS: dict[str, Preset] = {

@@ -74,11 +74,31 @@ class WorldObjectiveSection:
 
 
 @dataclass
+class StepDynamicsSection:
+    """`steps` > 0 refits single-env-step dynamics after training (0: the model rolls out with its predictor).
+
+    Each step draws `batch_episodes` episodes and `transitions_per_episode` env transitions from each.
+    The room code has `code_dim` numbers, read from frames downsampled to `code_frame_size` px.
+    """
+
+    steps: int = 0
+    code_dim: int = 4
+    code_frame_size: int = 64
+    width: int = 512
+    depth: int = 3
+    batch_episodes: int = 64
+    transitions_per_episode: int = 4
+    lr: float = 0.002
+    weight_decay: float = 0.01
+
+
+@dataclass
 class WorldModelTrainConfig:
     model: WorldModelSection = field(default_factory=WorldModelSection)
     data: TrajectorySection = field(default_factory=TrajectorySection)
     objective: WorldObjectiveSection = field(default_factory=WorldObjectiveSection)
     optim: OptimSection = field(default_factory=OptimSection)
+    dynamics: StepDynamicsSection = field(default_factory=StepDynamicsSection)
     run: RunSection = field(default_factory=lambda: RunSection(out_dir="runs/world_model"))
 
     def __post_init__(self):
@@ -101,6 +121,16 @@ class WorldModelTrainConfig:
             raise ConfigError("objective.inverse_dynamics_weight > 0 needs model.inverse_dynamics: true.")
         if self.model.freeze_encoder and not self.model.encoder_checkpoint:
             raise ConfigError("model.freeze_encoder needs model.encoder_checkpoint (a pretrained encoder).")
+        d = self.dynamics
+        if d.steps < 0 or min(d.code_dim, d.width, d.depth, d.batch_episodes, d.transitions_per_episode) < 1:
+            raise ConfigError(
+                "dynamics.steps must be >= 0 and dynamics.code_dim, width, depth, batch_episodes and "
+                "transitions_per_episode >= 1."
+            )
+        if d.steps and self.model.latent == "tokens":
+            raise ConfigError(
+                "dynamics.steps > 0 refits compact latents: use model.latent pooled or projected."
+            )
         if self.optim.steps < 1 or self.data.batch_size < 1 or self.data.window < 1:
             raise ConfigError("optim.steps, data.batch_size and data.window must be at least 1.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -14,9 +15,9 @@ from worldjepa.data.trajectories import TrajectoryDataset, collect_two_rooms
 from worldjepa.envs import TwoRoomsConfig
 from worldjepa.errors import ConfigError
 from worldjepa.eval.collapse import effective_rank, feature_std
-from worldjepa.hub.model_files import load_encoder
+from worldjepa.hub.model_files import load_encoder, save_model_files
 from worldjepa.hub.strict_load import load_state_strict
-from worldjepa.hub.world_model_files import MODEL_NAME
+from worldjepa.hub.world_model_files import MODEL_NAME, STEP_DYNAMICS_NAME
 from worldjepa.models import ActionPredictorConfig, WorldModel, WorldModelConfig, preset_config
 from worldjepa.objectives import SIGReg
 from worldjepa.seed import seed_everything
@@ -25,6 +26,7 @@ from worldjepa.train.metrics import MetricsLog
 from worldjepa.train.optim import apply_schedules, autocast_for, build_adamw, check_finite
 from worldjepa.train.progress import TrainProgress
 from worldjepa.train.run import TrainingRun, TrainResult
+from worldjepa.train.step_dynamics_fit import dynamics_config, fit_step_dynamics
 from worldjepa.train.world_model_config import WorldModelTrainConfig
 from worldjepa.train.world_model_step import world_model_losses
 
@@ -196,5 +198,30 @@ class WorldModelTrainer(TrainingRun):
 
 
 def train_world_model(config: WorldModelTrainConfig, resume: bool = False) -> TrainResult:
-    """Train a world model from a recipe (collecting its data first if needed); returns the run's paths."""
-    return WorldModelTrainer(config, resume=resume).fit()
+    """Train a world model from a recipe (collecting its data first if needed); returns the run's paths.
+
+    With `dynamics.steps` > 0 the trained model then gets refit single-step dynamics (saved beside it in
+    the model folder; `load_world_model` returns the pair). On resume that refit is redone from the
+    trained model: it is deterministic and takes minutes.
+    """
+    trainer = WorldModelTrainer(config, resume=resume)
+    if config.dynamics.steps:  # a refit that cannot run fails now, not after training
+        dynamics_config(trainer.model, config.dynamics, latent_dim=1)
+    result = trainer.fit()
+    if config.dynamics.steps == 0:
+        return result
+    if trainer.world.is_main:
+        fit = fit_step_dynamics(
+            trainer.model, trainer.dataset, config.dynamics, config.run.seed, config.run.progress
+        )
+        trainer.console.print(
+            f"Step dynamics: {config.dynamics.steps} steps in {fit.seconds:.0f} s, "
+            f"error over the collection {fit.data_loss:.4f}"
+        )
+        models = trainer.checkpoint_models() | {STEP_DYNAMICS_NAME: fit.dynamics}
+        meta = trainer.meta() | {"steps": config.optim.steps, "step_dynamics_loss": fit.data_loss}
+        save_model_files(result.model_dir, models, meta=meta)
+        result = dataclasses.replace(result, seconds=result.seconds + fit.seconds)
+    if trainer.world.distributed:
+        torch.distributed.barrier()
+    return result
