@@ -19,7 +19,7 @@ from worldjepa.envs.two_rooms import TwoRooms
 from worldjepa.envs.two_rooms_dynamics import TwoRoomsTrueDynamics
 from worldjepa.envs.two_rooms_geometry import render_batch
 from worldjepa.errors import ConfigError
-from worldjepa.eval.wall_push import position_probe
+from worldjepa.eval.wall_push import env_steps_per_model_step, position_probe
 from worldjepa.planning.protocol import WorldModel
 
 # px inside the free lane (< 0: over the wall's end), a quarter px off the grid so that an edge on a
@@ -39,15 +39,11 @@ def door_edges(
     """Push through the door at each height `offset` (px inside the free lane, negative: the disc
     overlaps the wall's end by that much) from `samples` starts 3-6 px in front of it, for `env_steps`
     env steps (a whole number of the model's steps). Returns {"pass": {offset: mean pass of the model},
-    "door_margin": px the model's door is wider per side than the frame's (None if its pass never
-    crosses one half), "position_probe_px": the probe's error}."""
+    "door_margin": px the model's door is wider per side than the frame's (None when its pass does not
+    fall through one half from the free side: no wall, or a closed door), "position_probe_px": the
+    probe's error}."""
     c = env.config
-    per_model_step = model.action_dim // 2
-    if model.action_dim % 2 or env_steps < 1 or env_steps % per_model_step:
-        raise ConfigError(
-            f"env_steps ({env_steps}) must be a positive multiple of the model's {per_model_step} env "
-            "steps per model step."
-        )
+    per_model_step = env_steps_per_model_step(model, env_steps)
     if list(offsets) != sorted(offsets) or len(offsets) < 2:
         raise ConfigError(f"offsets must be at least two increasing heights, got {offsets}.")
     rng = np.random.default_rng(seed)

@@ -46,6 +46,18 @@ def position_probe(model: WorldModel, env: TwoRooms, frames: int, rng: np.random
     return readout, float(np.abs(design @ weights - np.array(centres)).mean())
 
 
+def env_steps_per_model_step(model: WorldModel, env_steps: int) -> int:
+    """The env steps in one of `model`'s steps (2-D env actions); ConfigError unless `env_steps` is a
+    positive multiple of it."""
+    per_model_step = model.action_dim // 2
+    if model.action_dim % 2 or env_steps < 1 or env_steps % per_model_step:
+        raise ConfigError(
+            f"env_steps ({env_steps}) must be a positive multiple of the model's {per_model_step} env "
+            "steps per model step."
+        )
+    return per_model_step
+
+
 @torch.no_grad()
 def wall_push(
     model: WorldModel, env: TwoRooms, env_steps: int = 16, samples: int = 100, seed: int = 0
@@ -54,12 +66,7 @@ def wall_push(
     `samples` starts 4-12 px from it; mean displacement towards the wall (px) in the model, the env and
     an env without the wall, the leak, and the position probe's error."""
     c = env.config
-    per_model_step = model.action_dim // 2
-    if model.action_dim % 2 or env_steps < 1 or env_steps % per_model_step:
-        raise ConfigError(
-            f"env_steps ({env_steps}) must be a positive multiple of the model's {per_model_step} env "
-            "steps per model step."
-        )
+    per_model_step = env_steps_per_model_step(model, env_steps)
     rng = np.random.default_rng(seed)
     readout, probe_error = position_probe(model, env, 400, rng)
     frames, starts, layouts, signs = [], [], [], []
