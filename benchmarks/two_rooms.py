@@ -207,8 +207,9 @@ def main() -> None:
     walls, door = {}, {}
     if model_dir is not None:
         model, meta = load_world_model(model_dir)
-        walls = {k: round(v, 3) for k, v in wall_push(model, env_for(meta, {}), seed=args.seed).items()}
-        edges = door_edges(model, env_for(meta, {}), seed=args.seed)
+        env = env_for(meta, {})
+        walls = {k: round(v, 3) for k, v in wall_push(model, env, seed=args.seed).items()}
+        edges = door_edges(model, env, seed=args.seed)
         door = {
             "door_margin": None if edges["door_margin"] is None else round(edges["door_margin"], 2),
             "pass": {str(k): round(v, 2) for k, v in edges["pass"].items()},

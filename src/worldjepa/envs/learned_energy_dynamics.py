@@ -33,8 +33,9 @@ class LearnedEnergyDynamics(TwoRoomsTrueDynamics):
     """encode(frames uint8 [..., H, W, 3]) -> `[..., L + 4]`: the learned latent (flattened to L) then
     STATE_SCALE x (x, y, wall_x, door_y); rollout(z0 `[B, L + 4]`, actions `[B, T, A]`) -> `[B, T, L + 4]`.
 
-    `model` is any object with `encode` and `action_dim` (a trained `WorldModel`); one model step is
-    its `action_dim / 2` env steps, so planner settings carry over. Not differentiable: cem or mppi.
+    `model` is any object with `encode` and `action_dim` (a trained `WorldModel` or `StepWorldModel`);
+    one model step is its `action_dim / 2` env steps, so planner settings carry over. Not
+    differentiable: cem or mppi.
     """
 
     def __init__(self, model: WorldModel, env: TwoRoomsConfig | None = None, batch: int = 512):

@@ -48,6 +48,12 @@ def encode_collection(model: WorldModel, dataset: TrajectoryDataset, batch: int 
     return torch.cat(out)
 
 
+def unit_frames(frames: np.ndarray, device: torch.device) -> Tensor:
+    """uint8 frames `[B, H, W, 3]` -> float `[B, 3, H, W]` in [0, 1] on `device`, as `StepDynamics.code`
+    takes them."""
+    return torch.from_numpy(frames).to(device).movedim(-1, 1).float() / 255.0
+
+
 def dynamics_config(model: WorldModel, section: StepDynamicsSection, latent_dim: int) -> StepDynamicsConfig:
     """The `StepDynamicsConfig` a recipe's `dynamics` section gives for `model` (raises ConfigError for
     settings that do not fit the model's frames, so a recipe can be checked before training)."""
@@ -98,7 +104,7 @@ def fit_step_dynamics(
             frames = np.stack(
                 [dataset.episode_frame(int(e), int(t)) for e, t in zip(episode, code_time, strict=True)]
             )
-            code = dynamics.code(torch.from_numpy(frames).to(device).movedim(-1, 1).float() / 255.0)
+            code = dynamics.code(unit_frames(frames, device))
             e = episode.repeat_interleave(k).to(device)
             t = torch.randint(frames_per_episode - 1, (b * k,), generator=generator).to(device)
             pred = dynamics.step(latents[e, t], code.repeat_interleave(k, 0), actions[e, t])
@@ -131,8 +137,7 @@ def collection_loss(
     device, total = latents.device, 0.0
     for first in range(0, len(latents), chunk):
         e = range(first, min(first + chunk, len(latents)))
-        frames = torch.from_numpy(np.stack([dataset.episode_frame(i, 0) for i in e])).to(device)
-        code = dynamics.code(frames.movedim(-1, 1).float() / 255.0)
+        code = dynamics.code(unit_frames(np.stack([dataset.episode_frame(i, 0) for i in e]), device))
         z, steps = latents[first : e.stop, :-1], latents.shape[1] - 1
         pred = dynamics.step(
             z.flatten(0, 1), code.repeat_interleave(steps, 0), actions[first : e.stop].flatten(0, 1)
