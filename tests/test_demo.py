@@ -8,6 +8,8 @@ from typer.testing import CliRunner
 
 from worldjepa.cli import app
 from worldjepa.config import to_dict
+from worldjepa.hub.world_model_files import load_world_model
+from worldjepa.models.step_world_model import StepWorldModel
 
 
 def tiny_recipe(tmp_path, tiny_config):
@@ -40,6 +42,7 @@ def test_pretrain_demo_trains_probes_and_plots(tmp_path, tiny_config):
         assert set(report[source]["direction"]) == {"linear", "attentive"}
     assert 0 < report["effective_rank"] <= report["width"]
     assert report["training"]["steps"] == 2
+    assert isinstance(load_world_model(report["model"])[0], StepWorldModel)  # the demo refits 3 steps
     for key in ("probes_plot", "training_plot"):
         assert Path(report["files"][key]).read_bytes()[:4] == b"\x89PNG"
 
@@ -59,12 +62,14 @@ def test_planning_demo_trains_a_world_model_and_evaluates_every_planner(tmp_path
     path = tmp_path / "world.yaml"
     path.write_text(yaml.safe_dump(to_dict(recipe)))
     out = tmp_path / "demo"
-    args = ["demo", "--out", str(out), "--config", str(path), "--steps", "2", "--episodes", "1"]
+    args = ["demo", "--out", str(out), "--config", str(path), "--steps", "2", "--dynamics-steps", "3"]
+    args += ["--episodes", "1"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert all(name in result.output for name in ("cem", "mppi", "gd"))
     report = json.loads((out / "report.json").read_text())
     assert report["training"]["steps"] == 2
+    assert isinstance(load_world_model(report["model"])[0], StepWorldModel)  # the demo refits 3 steps
     assert [p["planner"] for p in report["planners"]] == ["gd", "mppi", "cem"]
     assert Path(report["files"]["cem_energy_landscape"]).read_bytes()[:4] == b"\x89PNG"
     assert Path(report["files"]["cem_episodes_gif"]).read_bytes()[:3] == b"GIF"

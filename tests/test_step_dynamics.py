@@ -10,6 +10,7 @@ from worldjepa.hub.world_model_files import load_world_model
 from worldjepa.models.step_dynamics import StepDynamics, StepDynamicsConfig
 from worldjepa.models.step_world_model import StepWorldModel
 from worldjepa.models.world_model import WorldModel
+from worldjepa.train.step_dynamics_fit import step_loss
 from worldjepa.train.world_model_config import load_world_model_config
 from worldjepa.train.world_model_trainer import train_world_model
 
@@ -37,6 +38,15 @@ def test_step_dynamics_shapes_statistics_and_errors():
         StepDynamicsConfig(latent_dim=6, frame_size=64, code_frame_size=20)
     with pytest.raises(ConfigError, match=">= 1"):
         StepDynamicsConfig(latent_dim=0)
+
+
+def test_step_loss_weighs_overshooting_steps():
+    z, z_next, std = torch.zeros(2, 2), torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([0.5, 0.5])
+    pred = torch.tensor([[1.5, 0.0], [0.5, 0.0]])  # the same error, once past the real step, once short of it
+    plain = ((pred - z_next) / std).square().mean()
+    assert torch.allclose(step_loss(pred, z, z_next, std, 1.0), plain)
+    # (4 * 1 + 1) / 2 samples / 2 dims: the overshoot counts four times
+    assert torch.allclose(step_loss(pred, z, z_next, std, 4.0), torch.tensor(5.0 / 4))
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +111,13 @@ def test_planners_run_on_refit_dynamics(tmp_path, refit):
 def test_recipe_errors_for_step_dynamics(tmp_path):
     with pytest.raises(ConfigError, match=r"code_frame_size \(64\) must divide frame_size \(32\)"):
         train_world_model(
-            tiny_recipe(tmp_path, tmp_path / "data", "dynamics.steps=10", "model.latent=projected")
+            tiny_recipe(
+                tmp_path,
+                tmp_path / "data",
+                "dynamics.steps=10",
+                "dynamics.code_frame_size=64",
+                "model.latent=projected",
+            )
         )
     assert not list(tmp_path.glob("run/**/*.safetensors"))  # refused before training
     with pytest.raises(ConfigError, match="compact latents"):

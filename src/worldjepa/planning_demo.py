@@ -24,9 +24,11 @@ from worldjepa.viz import plot_training_curves
 
 DEFAULT_RECIPE = Path("configs/world_model_two_rooms.yaml")
 DEMO_PLANNERS = ("gd", "mppi", "cem")
-# Planning is most of the demo's time (most failed episodes replan 25 times): half the candidates of
-# the planners' defaults keep `make demo` well under 10 minutes on 2 cores. The benchmark uses the defaults.
+# Planning is much of the demo's time (a failed episode plans 100 env steps): half the candidates of
+# the planners' defaults, and a plan every 2 model steps, keep `make demo` under 10 minutes on 2 cores.
+# The benchmark uses the defaults.
 DEMO_PLANNER_SETTINGS = {"gd": {"samples": 2}, "mppi": {"samples": 128}, "cem": {"samples": 128, "topk": 16}}
+DEMO_REPLAN_EVERY = 2
 EVAL_SEED = 10_000  # episodes use env seeds from here on; training data uses collection seed 0
 
 
@@ -35,12 +37,14 @@ def run_planning_demo(
     out_dir: str | Path = "runs/demo",
     config: str | Path = DEFAULT_RECIPE,
     steps: int | None = None,
+    dynamics_steps: int | None = None,
     episodes: int = 50,
     planners: tuple[str, ...] = DEMO_PLANNERS,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Train (or resume) the recipe's world model under `out_dir/world_model`, evaluate each planner
-    on `episodes` episodes into `out_dir/<planner>/`, write `out_dir/report.json`; return the report."""
+    """Train (or resume) the recipe's world model under `out_dir/world_model` (`steps` and
+    `dynamics_steps` replace the recipe's training and refit steps), evaluate each planner on
+    `episodes` episodes into `out_dir/<planner>/`, write `out_dir/report.json`; return the report."""
     config, out_dir = Path(config), Path(out_dir)
     if not config.is_file():
         raise ConfigError(f"Demo recipe '{config}' not found; run the demo from the repository root.")
@@ -51,7 +55,8 @@ def run_planning_demo(
             f"run.seed={seed}",
             f"run.progress={str(progress).lower()}",
         ]
-        + ([f"optim.steps={steps}"] if steps is not None else []),
+        + ([f"optim.steps={steps}"] if steps is not None else [])
+        + ([f"dynamics.steps={dynamics_steps}"] if dynamics_steps is not None else []),
     )
     result = train_world_model(recipe, resume=True)
     model_dir = str(result.model_dir)
@@ -107,6 +112,7 @@ def evaluate_planner(
         seed=seed,
         planner=planner,
         planner_overrides=DEMO_PLANNER_SETTINGS.get(planner, {}),
+        replan_every=DEMO_REPLAN_EVERY,
     )
     before = torch.get_num_threads()
     torch.set_num_threads(threads)

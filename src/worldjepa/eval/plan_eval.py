@@ -30,7 +30,7 @@ class PlanEvalConfig:
 
     episodes: int = 50
     seed: int = 10_000
-    planner: str = "gd"
+    planner: str = "cem"
     planner_overrides: dict[str, Any] = field(default_factory=dict)
     replan_every: int = 1
     env: dict[str, Any] = field(default_factory=dict)

@@ -24,6 +24,8 @@ class CEMConfig:
     """CEM settings. Standard deviations are in units of `max_norm`.
 
     momentum_mean / momentum_std: weight of the old mean / std when blending with the top-k statistics.
+    The energy defaults settle the agent on the goal (L2 at the final step plus 0.3 x the mean over the
+    horizon, coloured noise with beta 2); V-JEPA 2-AC's own is distance="l1", path_weight=0, noise_beta=0.
     """
 
     horizon: int = 8
@@ -34,10 +36,10 @@ class CEMConfig:
     momentum_std: float = 0.0
     init_std: float = 1.0
     min_std: float = 0.05
-    noise_beta: float = 0.0
-    distance: str = "l1"
+    noise_beta: float = 2.0
+    distance: str = "l2"
     reduce: str = "final"
-    path_weight: float = 0.0
+    path_weight: float = 0.3
 
     def __post_init__(self):
         check_counts(self, "CEM", ("horizon", "samples", "topk", "iterations"))

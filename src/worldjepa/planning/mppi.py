@@ -21,17 +21,18 @@ from worldjepa.planning.protocol import (
 
 @dataclass
 class MPPIConfig:
-    """MPPI settings. `temperature` in energy units (lower = greedier); `noise_std` in units of max_norm."""
+    """MPPI settings. `temperature` in energy units (lower = greedier); `noise_std` in units of max_norm.
+    The energy defaults are CEM's (see `CEMConfig`)."""
 
     horizon: int = 8
     samples: int = 256
     iterations: int = 4
     temperature: float = 0.01
     noise_std: float = 0.6
-    noise_beta: float = 0.0
-    distance: str = "l1"
+    noise_beta: float = 2.0
+    distance: str = "l2"
     reduce: str = "final"
-    path_weight: float = 0.0
+    path_weight: float = 0.3
 
     def __post_init__(self):
         check_counts(self, "MPPI", ("horizon", "samples", "iterations"))

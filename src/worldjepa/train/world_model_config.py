@@ -79,17 +79,20 @@ class StepDynamicsSection:
 
     Each step draws `batch_episodes` episodes and `transitions_per_episode` env transitions from each.
     The room code has `code_dim` numbers, read from frames downsampled to `code_frame_size` px.
+    `overshoot_weight` > 1 weighs predicted steps longer than the real ones that much more (see
+    `step_loss`): doubtful door edges then come out closed rather than open.
     """
 
     steps: int = 0
     code_dim: int = 4
-    code_frame_size: int = 64
+    code_frame_size: int = 32
     width: int = 512
     depth: int = 3
     batch_episodes: int = 64
     transitions_per_episode: int = 4
     lr: float = 0.002
     weight_decay: float = 0.01
+    overshoot_weight: float = 1.0
 
 
 @dataclass
