@@ -14,8 +14,8 @@ from worldjepa.errors import ConfigError
 
 # Of the recipe's 2000 training and 20000 refit steps: keep `make demo` (install included) under 10
 # minutes on 2 cores, with time left to evaluate three planners.
-DEMO_STEPS = 1500
-DEMO_DYNAMICS_STEPS = 6000
+DEMO_STEPS = 1300
+DEMO_DYNAMICS_STEPS = 4000
 
 collect_app = typer.Typer(
     help="Collect offline trajectories from a built-in environment.", no_args_is_help=True

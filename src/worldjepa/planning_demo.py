@@ -86,18 +86,18 @@ def run_planning_demo(
 
 
 def evaluate_planners(jobs: list[tuple], threads: int, progress: bool) -> list[dict[str, Any]]:
-    """`evaluate_planner` on each job, in order. With `threads` > 1 the planners run side by side in
-    processes of `threads // processes` threads each: a tiny model's planning uses one thread well
-    and two badly, so on 2 cores this nearly halves the demo's planning time. Each process's numbers
-    are fixed by its seed and thread count."""
-    processes = min(len(jobs), threads)
+    """`evaluate_planner` on each job, in order. With `threads` > 1 every planner runs in its own
+    process of `max(1, threads // processes)` threads: a tiny model's planning uses one thread well
+    and two badly, and three single-thread processes on 2 cores finish sooner than two followed by
+    the third alone. Each process's numbers are fixed by its seed and thread count."""
+    processes = len(jobs) if threads > 1 else 1
     if processes <= 1:
         return [evaluate_planner(*job, threads=threads, progress=progress) for job in jobs]
     if progress:
         print(f"Planning with {', '.join(job[1] for job in jobs)} in {processes} processes...", flush=True)
     context = multiprocessing.get_context("spawn")  # fork after torch's thread pools can deadlock
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
-        futures = [pool.submit(evaluate_planner, *job, threads=threads // processes) for job in jobs]
+        futures = [pool.submit(evaluate_planner, *job, threads=max(1, threads // processes)) for job in jobs]
         return [future.result() for future in futures]
 
 
