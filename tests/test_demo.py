@@ -42,7 +42,6 @@ def test_pretrain_demo_trains_probes_and_plots(tmp_path, tiny_config):
         assert set(report[source]["direction"]) == {"linear", "attentive"}
     assert 0 < report["effective_rank"] <= report["width"]
     assert report["training"]["steps"] == 2
-    assert isinstance(load_world_model(report["model"])[0], StepWorldModel)  # the demo refits 3 steps
     for key in ("probes_plot", "training_plot"):
         assert Path(report["files"][key]).read_bytes()[:4] == b"\x89PNG"
 

@@ -122,6 +122,8 @@ def test_recipe_errors_for_step_dynamics(tmp_path):
     assert not list(tmp_path.glob("run/**/*.safetensors"))  # refused before training
     with pytest.raises(ConfigError, match="compact latents"):
         load_world_model_config(None, ["dynamics.steps=10", "model.latent=tokens"])
+    with pytest.raises(ConfigError, match="overshoot_weight must be > 0"):
+        load_world_model_config(None, ["dynamics.overshoot_weight=0"])
     with pytest.raises(ConfigError, match="dynamics.steps must be >= 0"):
         load_world_model_config(None, ["dynamics.steps=-1"])
 

@@ -130,6 +130,8 @@ class WorldModelTrainConfig:
                 "dynamics.steps must be >= 0 and dynamics.code_dim, width, depth, batch_episodes and "
                 "transitions_per_episode >= 1."
             )
+        if not d.overshoot_weight > 0:
+            raise ConfigError(f"dynamics.overshoot_weight must be > 0 (1: plain), got {d.overshoot_weight}.")
         if d.steps and self.model.latent == "tokens":
             raise ConfigError(
                 "dynamics.steps > 0 refits compact latents: use model.latent pooled or projected."
