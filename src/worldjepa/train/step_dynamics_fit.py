@@ -153,11 +153,9 @@ def collection_loss(
     for first in range(0, len(latents), chunk):
         e = range(first, min(first + chunk, len(latents)))
         code = dynamics.code(unit_frames(np.stack([dataset.episode_frame(i, 0) for i in e]), device))
-        z, steps = latents[first : e.stop, :-1], latents.shape[1] - 1
+        z, z_next = latents[first : e.stop, :-1].flatten(0, 1), latents[first : e.stop, 1:].flatten(0, 1)
         pred = dynamics.step(
-            z.flatten(0, 1), code.repeat_interleave(steps, 0), actions[first : e.stop].flatten(0, 1)
+            z, code.repeat_interleave(latents.shape[1] - 1, 0), actions[first : e.stop].flatten(0, 1)
         )
-        total += float(
-            ((pred - latents[first : e.stop, 1:].flatten(0, 1)) / dynamics.step_std).square().sum()
-        )
+        total += float(step_loss(pred, z, z_next, dynamics.step_std, 1.0)) * z.numel()
     return total / latents[:, 1:].numel()
