@@ -114,7 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--episodes", type=int, default=200)
-    parser.add_argument("--planners", nargs="+", default=["gd", "mppi", "cem"])
+    parser.add_argument("--planners", nargs="+", default=["gd", "mppi", "cem", "tree"])
     parser.add_argument("--steps", type=int, default=None, help="Training steps (default: the recipe's).")
     parser.add_argument(
         "--set",

@@ -28,8 +28,9 @@ SETTINGS = {
     "cem": {"iterations": 15, "topk": 16},
     "mppi": {"iterations": 30, "noise_std": 0.1, "temperature": 0.003},
     "gd": {"iterations": 50},
+    "tree": {"refine_iterations": 20, "refine_samples": 256, "refine_topk": 16, "refine_std": 1.0},
 }
-NAMES = ["cem", "mppi", "gd"]
+NAMES = ["cem", "mppi", "gd", "tree"]
 
 
 class LinearWorld:

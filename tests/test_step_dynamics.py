@@ -102,6 +102,7 @@ def test_planners_run_on_refit_dynamics(tmp_path, refit):
     for planner, overrides in (
         ("cem", {"horizon": 2, "samples": 8, "topk": 2, "iterations": 1}),
         ("gd", {"horizon": 2, "iterations": 2}),
+        ("tree", {"horizon": 4, "frontier": 2, "branches": 2, "refine_samples": 8, "refine_topk": 2}),
     ):
         config = PlanEvalConfig(episodes=1, planner=planner, planner_overrides=overrides, gif_episodes=0)
         results = evaluate_planning(model, meta, config, tmp_path / planner, progress=False)

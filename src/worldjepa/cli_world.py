@@ -123,7 +123,9 @@ def eval_plan_command(
     episodes: Annotated[
         int, typer.Option("--episodes", help="Episodes (start and goal in opposite rooms).")
     ] = 50,
-    planner: Annotated[str, typer.Option("--planner", help="cem, mppi or gd (gradient).")] = "cem",
+    planner: Annotated[
+        str, typer.Option("--planner", help="cem, mppi, gd (gradient) or tree (tree search, then CEM).")
+    ] = "cem",
     planner_kwargs: Annotated[
         str | None, typer.Option("--planner-kwargs", help="Planner settings (JSON), e.g. '{\"horizon\": 6}'.")
     ] = None,

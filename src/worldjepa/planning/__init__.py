@@ -1,4 +1,5 @@
-"""Planning in latent space: the world-model protocol, energies, CEM / MPPI / gradient planners, and MPC."""
+"""Planning in latent space: the world-model protocol, energies, CEM / MPPI / gradient / tree-search
+planners, and MPC."""
 
 from worldjepa.planning.cem import CEMConfig, cem_plan
 from worldjepa.planning.energy import DISTANCES, REDUCTIONS, latent_energy, sequence_energy
@@ -6,6 +7,7 @@ from worldjepa.planning.gradient import GradientConfig, gradient_plan
 from worldjepa.planning.mpc import MPC, PLANNERS, Planner, make_planner, plan, shift_plan
 from worldjepa.planning.mppi import MPPIConfig, mppi_plan
 from worldjepa.planning.protocol import PlanResult, WorldModel, clip_action_norm
+from worldjepa.planning.tree import TreeConfig, tree_plan
 
 __all__ = [
     "CEMConfig",
@@ -17,6 +19,7 @@ __all__ = [
     "PlanResult",
     "Planner",
     "REDUCTIONS",
+    "TreeConfig",
     "WorldModel",
     "cem_plan",
     "clip_action_norm",
@@ -27,4 +30,5 @@ __all__ = [
     "plan",
     "sequence_energy",
     "shift_plan",
+    "tree_plan",
 ]

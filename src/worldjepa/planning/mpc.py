@@ -16,11 +16,13 @@ from worldjepa.planning.cem import CEMConfig, cem_plan
 from worldjepa.planning.gradient import GradientConfig, gradient_plan
 from worldjepa.planning.mppi import MPPIConfig, mppi_plan
 from worldjepa.planning.protocol import PlanResult, WorldModel
+from worldjepa.planning.tree import TreeConfig, tree_plan
 
 PLANNERS: dict[str, tuple[type, Callable[..., PlanResult]]] = {
     "cem": (CEMConfig, cem_plan),
     "mppi": (MPPIConfig, mppi_plan),
     "gd": (GradientConfig, gradient_plan),
+    "tree": (TreeConfig, tree_plan),
 }
 
 
@@ -47,7 +49,7 @@ class Planner:
 
 
 def make_planner(name: str, **overrides: Any) -> Planner:
-    """The planner `name` ("cem", "mppi" or "gd") with its config's defaults replaced by `overrides`."""
+    """The planner `name` ("cem", "mppi", "gd" or "tree"), its config's defaults replaced by `overrides`."""
     if name not in PLANNERS:
         raise ConfigError(
             f"Unknown planner '{name}'; choose one of {list(PLANNERS)}.{suggest(name, PLANNERS)}"
