@@ -20,7 +20,7 @@ from torch import Tensor
 
 from worldjepa.errors import ConfigError
 from worldjepa.planning.cem import CEMConfig, cem_plan
-from worldjepa.planning.energy import check_energy_names, planner_energy
+from worldjepa.planning.energy import latent_energy, planner_energy
 from worldjepa.planning.noise import coloured_noise
 from worldjepa.planning.protocol import (
     PlanResult,
@@ -66,7 +66,6 @@ class TreeConfig:
                 f"{self.refine_iterations} and {self.refine_std}."
             )
         self.refinement()  # checks the CEM settings and the energy names
-        check_energy_names(self.distance, self.reduce, self.path_weight)
 
     def refinement(self) -> CEMConfig:
         """The CEM settings of the refinement."""
@@ -81,12 +80,6 @@ class TreeConfig:
             reduce=self.reduce,
             path_weight=self.path_weight,
         )
-
-
-def goal_distance(z: Tensor, z_goal: Tensor, distance: str) -> Tensor:
-    """Distance [N] of latents `z` [N, *S] to `z_goal` [*S], as the energy measures it."""
-    diff = z - z_goal.unsqueeze(0)
-    return (diff.abs() if distance == "l1" else diff.square()).flatten(1).mean(1)
 
 
 def pick_frontier(z: Tensor, to_goal: Tensor, count: int) -> Tensor:
@@ -127,7 +120,8 @@ def tree_plan(
     depth = torch.zeros(1, dtype=torch.long, device=z0.device)  # rounds from the root
     steps = torch.arange(cfg.chunk, device=z0.device)
     for _ in range(horizon // cfg.chunk):
-        frontier = pick_frontier(latents, goal_distance(latents, z_goal, cfg.distance), cfg.frontier)
+        to_goal = latent_energy(latents.unsqueeze(1), z_goal, cfg.distance)  # [N]
+        frontier = pick_frontier(latents, to_goal, cfg.frontier)
         parents = frontier.repeat_interleave(cfg.branches)
         noise = coloured_noise((len(parents), cfg.chunk, a), cfg.noise_beta, generator, z0, group)
         chunks = clip_action_norm(noise * max_norm, max_norm, group)
@@ -136,7 +130,7 @@ def tree_plan(
         latents = torch.cat([latents, ends])
         paths = torch.cat([paths, paths[parents].scatter(1, where, chunks)])
         depth = torch.cat([depth, depth[parents] + 1])
-    to_goal = goal_distance(latents, z_goal, cfg.distance)
+    to_goal = latent_energy(latents.unsqueeze(1), z_goal, cfg.distance)
     candidates = paths[to_goal.topk(min(cfg.shortlist, len(to_goal)), largest=False).indices]
     if init_mean is not None:
         candidates = torch.cat([candidates, init_mean.to(z0)[None]])
