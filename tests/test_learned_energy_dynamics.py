@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from worldjepa.envs import SUCCESS_RADIUS, LearnedEnergyDynamics, TwoRooms, TwoRoomsTrueDynamics
 from worldjepa.envs.learned_energy_dynamics import STATE_SCALE
+from worldjepa.errors import ConfigError
 from worldjepa.eval.plan_eval import run_episode
 from worldjepa.planning import MPC, WorldModel, make_planner
 
@@ -59,3 +61,12 @@ def test_a_latent_that_places_the_agent_plans_like_the_true_dynamics():
     planner = make_planner("cem", distance="l2", path_weight=0.3, noise_beta=2.0, samples=128, topk=16)
     episode = run_episode(env, model, MPC(model, planner, env.config.max_step, 2, seed=0), seed=10_000)
     assert episode.final_distance < SUCCESS_RADIUS
+
+
+def test_an_action_that_is_not_whole_env_steps_is_refused():
+    model = PositionLatent()
+    model.action_dim = 3
+    with pytest.raises(ConfigError, match="not a whole number of the env's 2-d actions"):
+        LearnedEnergyDynamics(model)
+    with pytest.raises(ConfigError, match="not a whole number of the env's 2-d actions"):
+        run_episode(TwoRooms(), model, MPC(model, make_planner("cem"), 4), seed=0)

@@ -24,6 +24,7 @@ from worldjepa.envs import (
     room_of,
     sample_opposite_rooms,
 )
+from worldjepa.envs.two_rooms import env_steps_per_action
 from worldjepa.envs.two_rooms_geometry import door_y_range, wall_x_range
 from worldjepa.errors import ConfigError, ShapeError
 
@@ -186,3 +187,10 @@ def test_free_positions_and_batch():
     assert is_free(batch.layouts, moved, R).all() and not np.array_equal(moved, positions)
     again = TwoRoomsBatch(5, seed=0, size=32, door_width=8)
     np.testing.assert_array_equal(again.reset()[1], positions)
+
+
+def test_env_steps_per_action():
+    assert env_steps_per_action(2) == 1 and env_steps_per_action(8) == 4
+    for bad in (0, 3, 7):
+        with pytest.raises(ConfigError, match="whole number of the env's 2-d actions"):
+            env_steps_per_action(bad)

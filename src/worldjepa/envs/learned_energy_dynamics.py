@@ -19,10 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from worldjepa.envs.two_rooms import TwoRoomsConfig
+from worldjepa.envs.two_rooms import TwoRoomsConfig, env_steps_per_action
 from worldjepa.envs.two_rooms_dynamics import LATENT_FIELDS, TwoRoomsTrueDynamics
 from worldjepa.envs.two_rooms_geometry import render_batch
-from worldjepa.errors import ConfigError
 from worldjepa.planning.protocol import WorldModel
 
 STATE_SCALE = 1e-4  # the true state rides along in the latent, too small to weigh in the energy
@@ -40,11 +39,7 @@ class LearnedEnergyDynamics(TwoRoomsTrueDynamics):
 
     def __init__(self, model: WorldModel, env: TwoRoomsConfig | None = None, batch: int = 512):
         env = env or TwoRoomsConfig()
-        if model.action_dim % 2:
-            raise ConfigError(
-                f"the model's action dim {model.action_dim} is not a whole number of 2-D env steps."
-            )
-        super().__init__(env, frameskip=model.action_dim // 2)
+        super().__init__(env, frameskip=env_steps_per_action(model.action_dim))
         self.model, self.batch = model, batch
         self._grids: OrderedDict[tuple[float, float], Tensor] = OrderedDict()
 

@@ -31,6 +31,18 @@ SUCCESS_RADIUS = 4.5
 SUCCESS_RADIUS_STRICT = 2.0
 START_MARGIN = 1.0  # px between a random start/goal disc and the walls
 RESET_OPTIONS = ("start", "goal", "wall_x", "door_y")
+ACTION_DIM = 2  # an env action is (dx, dy)
+
+
+def env_steps_per_action(model_action_dim: int) -> int:
+    """The env steps one world-model action of `model_action_dim` numbers stands for (a model step
+    groups whole (dx, dy) env actions); ConfigError when it does not divide."""
+    if model_action_dim < ACTION_DIM or model_action_dim % ACTION_DIM:
+        raise ConfigError(
+            f"The world model's action dim {model_action_dim} is not a whole number of the env's "
+            f"{ACTION_DIM}-d actions: it cannot drive this env."
+        )
+    return model_action_dim // ACTION_DIM
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,6 +14,7 @@ from rich.progress import Progress
 
 from worldjepa.config import to_dict
 from worldjepa.envs import SUCCESS_RADIUS, SUCCESS_RADIUS_STRICT, TwoRooms
+from worldjepa.envs.two_rooms import ACTION_DIM, env_steps_per_action
 from worldjepa.envs.two_rooms_geometry import free_positions, render_batch
 from worldjepa.errors import ConfigError
 from worldjepa.io import write_json
@@ -69,15 +70,9 @@ def run_episode(env: TwoRooms, model: WorldModel, mpc: MPC, seed: int) -> Episod
     mpc.reset()
     positions, frames = [info["position"]], [obs]
     steps_to_success, truncated, step = None, False, 0
-    a = env.action_space.shape[0]
-    if model.action_dim % a:
-        raise ConfigError(
-            f"The world model's action dim {model.action_dim} is not a whole number of the env's "
-            f"{a}-d actions: it cannot drive this env."
-        )
-    k = model.action_dim // a  # env steps per model step
+    k = env_steps_per_action(model.action_dim)
     while not truncated and info["distance"] >= SUCCESS_RADIUS_STRICT:
-        action = mpc.act(torch.from_numpy(obs), goal_latent).cpu().numpy().reshape(k, a)
+        action = mpc.act(torch.from_numpy(obs), goal_latent).cpu().numpy().reshape(k, ACTION_DIM)
         for sub in action:
             obs, _, _, truncated, info = env.step(sub)
             step += 1

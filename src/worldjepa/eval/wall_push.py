@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from worldjepa.envs.two_rooms import TwoRooms
+from worldjepa.envs.two_rooms import TwoRooms, env_steps_per_action
 from worldjepa.envs.two_rooms_dynamics import TwoRoomsTrueDynamics
 from worldjepa.envs.two_rooms_geometry import render_batch, sample_in_room
 from worldjepa.errors import ConfigError
@@ -49,8 +49,8 @@ def position_probe(model: WorldModel, env: TwoRooms, frames: int, rng: np.random
 def env_steps_per_model_step(model: WorldModel, env_steps: int) -> int:
     """The env steps in one of `model`'s steps (2-D env actions); ConfigError unless `env_steps` is a
     positive multiple of it."""
-    per_model_step = model.action_dim // 2
-    if model.action_dim % 2 or env_steps < 1 or env_steps % per_model_step:
+    per_model_step = env_steps_per_action(model.action_dim)
+    if env_steps < 1 or env_steps % per_model_step:
         raise ConfigError(
             f"env_steps ({env_steps}) must be a positive multiple of the model's {per_model_step} env "
             "steps per model step."
