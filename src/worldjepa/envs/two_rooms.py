@@ -128,7 +128,7 @@ class TwoRooms(gym.Env):
         )
         self.render_mode = render_mode
         self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), dtype=np.uint8)
-        self.action_space = gym.spaces.Box(-max_step, max_step, (2,), dtype=np.float32)
+        self.action_space = gym.spaces.Box(-max_step, max_step, (ACTION_DIM,), dtype=np.float32)
         self.layout: Layout | None = None
         self.position: np.ndarray | None = None
         self.goal: np.ndarray | None = None
