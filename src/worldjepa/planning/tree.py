@@ -118,9 +118,9 @@ def tree_plan(
     latents = z0.unsqueeze(0)  # [N, *S]: the tree's nodes
     paths = torch.zeros(1, horizon, a, device=z0.device, dtype=z0.dtype)  # actions to each, then zeros
     depth = torch.zeros(1, dtype=torch.long, device=z0.device)  # rounds from the root
+    to_goal = latent_energy(latents.unsqueeze(1), z_goal, cfg.distance)  # [N]: each node's, once
     steps = torch.arange(cfg.chunk, device=z0.device)
     for _ in range(horizon // cfg.chunk):
-        to_goal = latent_energy(latents.unsqueeze(1), z_goal, cfg.distance)  # [N]
         frontier = pick_frontier(latents, to_goal, cfg.frontier)
         parents = frontier.repeat_interleave(cfg.branches)
         noise = coloured_noise((len(parents), cfg.chunk, a), cfg.noise_beta, generator, z0, group)
@@ -130,7 +130,7 @@ def tree_plan(
         latents = torch.cat([latents, ends])
         paths = torch.cat([paths, paths[parents].scatter(1, where, chunks)])
         depth = torch.cat([depth, depth[parents] + 1])
-    to_goal = latent_energy(latents.unsqueeze(1), z_goal, cfg.distance)
+        to_goal = torch.cat([to_goal, latent_energy(ends.unsqueeze(1), z_goal, cfg.distance)])
     candidates = paths[to_goal.topk(min(cfg.shortlist, len(to_goal)), largest=False).indices]
     if init_mean is not None:
         candidates = torch.cat([candidates, init_mean.to(z0)[None]])
