@@ -1,10 +1,13 @@
 """Pretrain V-JEPA on moving digits on CPU for a fixed budget, then probe the frozen encoder.
 
 For each recipe (EMA target encoder; SIGReg without one) prints, as one JSON object on stdout:
-probe accuracy for digit and motion direction (trained encoder, the same architecture with
+per seed, probe accuracy for digit and motion direction (trained encoder, the same architecture with
 random weights, raw pixels), effective rank, training samples/s, and the fraction of this
 machine's measured fp32 matmul peak that training reaches (model FLOPs per step / step time / peak).
-Plots go to --out. Usage: python benchmarks/pretrain_probe.py [--seed 0] [--out runs/bench_pretrain]
+With several seeds (`--seed 0 1 2`) each recipe is pretrained and probed once per seed, and a summary
+gives the attentive direction probe's gain over random weights as mean, std, min and max: one seed's
+gain swings by +-8 points on this task. Plots go to --out (per seed: --out/seed_N).
+Usage: python benchmarks/pretrain_probe.py [--seed 0 [1 2]] [--out runs/bench_pretrain]
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -97,17 +101,36 @@ def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, steps: i
     }
 
 
+def gain_summary(runs: list[dict]) -> dict:
+    """Mean, std (0 for one run), min and max of the runs' attentive direction gain over random init."""
+    gains = [r["direction_attentive_gain_over_random"] for r in runs]
+    std = statistics.stdev(gains) if len(gains) > 1 else 0.0
+    return {
+        "mean": round(statistics.fmean(gains), 3),
+        "std": round(std, 3),
+        "min": min(gains),
+        "max": max(gains),
+        "seeds": len(gains),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, nargs="+", default=[0], help="one run per seed")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_pretrain"))
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--steps", type=int, default=None, help="Training steps (default: the recipe's).")
     args = parser.parse_args()
     started = time.time()
     peak = measure_matmul_peak()
+    several = len(args.seed) > 1
     results = {
-        name: run_recipe(name, RECIPES[name], args.seed, args.out, peak, args.steps) for name in args.recipes
+        name: [
+            run_recipe(name, path, seed, args.out / f"seed_{seed}" if several else args.out, peak, args.steps)
+            for seed in args.seed
+        ]
+        for name, path in RECIPES.items()
+        if name in args.recipes
     }
     print(
         json.dumps(
@@ -118,8 +141,9 @@ def main() -> None:
                     "python": platform.python_version(),
                     "matmul_peak_gflops": round(peak / 1e9, 1),
                 },
-                "seed": args.seed,
+                "seeds": args.seed,
                 "results": results,
+                "direction_attentive_gain": {name: gain_summary(runs) for name, runs in results.items()},
                 "wall_seconds": round(time.time() - started, 1),
             },
             indent=1,
