@@ -7,7 +7,7 @@ machine's measured fp32 matmul peak that training reaches (model FLOPs per step 
 With several seeds (`--seed 0 1 2`) each recipe is pretrained and probed once per seed, and a summary
 gives the attentive direction probe's gain over random weights as mean, std, min and max: one seed's
 gain swings by +-8 points on this task. Plots go to --out (per seed: --out/seed_N).
-Usage: python benchmarks/pretrain_probe.py [--seed 0 [1 2]] [--out runs/bench_pretrain]
+Usage: python benchmarks/pretrain_probe.py [--seed 0 [1 2]] [--out runs/bench_pretrain] [--set key=value]
 """
 
 from __future__ import annotations
@@ -67,11 +67,10 @@ def step_flops(config) -> float:
     )
 
 
-def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, steps: int | None) -> dict:
-    overrides = [f"run.out_dir={out / name}", f"run.seed={seed}", "run.progress=false"]
-    if steps is not None:
-        overrides.append(f"optim.steps={steps}")
-    config = load_pretrain_config(path, overrides)
+def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, overrides: list[str]) -> dict:
+    """Pretrain recipe `path` (with `overrides`, key=value) at `seed`, probe it, and measure it."""
+    run = [f"run.out_dir={out / name}", f"run.seed={seed}", "run.progress=false"]
+    config = load_pretrain_config(path, [*run, *overrides])
     result = pretrain(config, resume=True)
     report = probe_checkpoint(
         result.model_dir, data=config.data, kinds=("linear", "attentive"), baselines=True, seed=seed
@@ -82,6 +81,7 @@ def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, steps: i
     step_seconds = config.data.batch_size / result.samples_per_s
     return {
         "recipe": path,
+        "overrides": overrides,
         "steps": result.steps,
         "train_seconds": round(result.seconds, 1),
         "samples_per_s": round(result.samples_per_s, 1),
@@ -120,13 +120,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/bench_pretrain"))
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--steps", type=int, default=None, help="Training steps (default: the recipe's).")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], help="override of both recipes, key=value"
+    )
     args = parser.parse_args()
+    overrides = [*args.overrides, *([f"optim.steps={args.steps}"] if args.steps is not None else [])]
     started = time.time()
     peak = measure_matmul_peak()
     several = len(args.seed) > 1
     results = {
         name: [
-            run_recipe(name, path, seed, args.out / f"seed_{seed}" if several else args.out, peak, args.steps)
+            run_recipe(name, path, seed, args.out / f"seed_{seed}" if several else args.out, peak, overrides)
             for seed in args.seed
         ]
         for name, path in RECIPES.items()
