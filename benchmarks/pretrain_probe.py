@@ -81,7 +81,6 @@ def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, override
     step_seconds = config.data.batch_size / result.samples_per_s
     return {
         "recipe": path,
-        "overrides": overrides,
         "steps": result.steps,
         "train_seconds": round(result.seconds, 1),
         "samples_per_s": round(result.samples_per_s, 1),
@@ -146,6 +145,7 @@ def main() -> None:
                     "matmul_peak_gflops": round(peak / 1e9, 1),
                 },
                 "seeds": args.seed,
+                "overrides": overrides,
                 "results": results,
                 "direction_attentive_gain": {name: gain_summary(runs) for name, runs in results.items()},
                 "wall_seconds": round(time.time() - started, 1),
