@@ -26,7 +26,7 @@ import torch
 
 from worldjepa.errors import ConfigError, WorldJepaError
 from worldjepa.models import PRESETS, Encoder, EncoderConfig, build_model, preset_config
-from worldjepa.perf import encoder_flops, measure_matmul_peak, peak_memory_mb, time_forward
+from worldjepa.perf import device_matmul_peak, encoder_flops, peak_memory_mb, time_forward
 from worldjepa.seed import seed_everything
 
 DEFAULT_PRESETS = ["vit_test", "vit_pico", "vit_nano", "vit_tiny", "vit_small", "vit_base", "vit_large"]
@@ -171,9 +171,7 @@ def cpu_name() -> str:
 
 def machine(device: torch.device, quick: bool) -> dict:
     cuda = device.type == "cuda"
-    dtype = torch.bfloat16 if cuda else torch.float32
-    size = 8192 if cuda else (1024 if quick else 2048)
-    peak = measure_matmul_peak(size, seconds=0.5 if quick else 2.0, dtype=dtype, device=device.type)
+    peak = device_matmul_peak(device, seconds=0.5 if quick else 2.0, quick=quick)
     return {
         "cpu": cpu_name(),
         "cores": os.cpu_count(),

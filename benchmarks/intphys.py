@@ -6,7 +6,7 @@ accuracy (the impossible twin has the larger max surprise) for V-JEPA, the same 
 random weights and a pixel-space predictor. Prints one JSON object on stdout; --out keeps the
 pairs, the checkpoint (pretrain/model), results.json and accuracy.png.
 Usage: python benchmarks/intphys.py [--out runs/bench_intphys] [--pairs 50] [--seed 0] [--threads 2]
-       [--device auto]
+       [--device auto] [--minutes 15]
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto (CUDA when there is one), cpu or cuda")
+    parser.add_argument(
+        "--minutes", type=float, default=None, help="pretrain this long (steps measured here)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     summary = run_intphys(
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         overrides=args.overrides,
         pixel_steps=args.pixel_steps,
         device=str(resolve_device(args.device)),
+        minutes=args.minutes,
     )
     summary.pop("report")
     json.dump(summary, sys.stdout, indent=2)

@@ -1,13 +1,15 @@
-"""Pretrain V-JEPA on moving digits on CPU for a fixed budget, then probe the frozen encoder.
+"""Pretrain V-JEPA on moving digits for a fixed budget (CPU by default), then probe the frozen encoder.
 
 For each recipe (EMA target encoder; SIGReg without one) prints, as one JSON object on stdout:
 per seed, probe accuracy for digit and motion direction (trained encoder, the same architecture with
-random weights, raw pixels), effective rank, training samples/s, and the fraction of this
-machine's measured fp32 matmul peak that training reaches (model FLOPs per step / step time / peak).
+random weights, raw pixels), effective rank, training samples/s, and the fraction of the training
+device's measured matmul peak that training reaches (model FLOPs per step / step time / peak; fp32 on
+CPU, bf16 on CUDA, where training runs bf16 autocast).
 With several seeds (`--seed 0 1 2`) each recipe is pretrained and probed once per seed, and a summary
 gives the attentive direction probe's gain over random weights as mean, std, min and max: one seed's
 gain swings by +-8 points on this task. Plots go to --out (per seed: --out/seed_N).
 Usage: python benchmarks/pretrain_probe.py [--seed 0 [1 2]] [--out runs/bench_pretrain] [--set key=value]
+       [--device cpu|cuda] [--steps N | --minutes M]
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from pathlib import Path
 
 import torch
 
+from worldjepa.device import resolve_device
 from worldjepa.eval.probe_report import probe_checkpoint
 from worldjepa.models import create_model
-from worldjepa.perf import measure_matmul_peak, training_step_flops
+from worldjepa.perf import device_matmul_peak, training_step_flops
 from worldjepa.train import load_pretrain_config, pretrain
+from worldjepa.train.budget import steps_within
 from worldjepa.train.masking import build_mask_generator
 from worldjepa.train.metrics import read_metrics
 from worldjepa.viz import plot_probe_report, plot_training_curves
@@ -67,10 +71,15 @@ def step_flops(config) -> float:
     )
 
 
-def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, overrides: list[str]) -> dict:
-    """Pretrain recipe `path` (with `overrides`, key=value) at `seed`, probe it, and measure it."""
+def run_recipe(
+    name: str, path: str, seed: int, out: Path, peak: float, overrides: list[str], minutes: float | None
+) -> dict:
+    """Pretrain recipe `path` (with `overrides`, key=value, run.device among them) at `seed`, for
+    `minutes` when given (steps measured here), probe it (probes on CPU features), and measure it."""
     run = [f"run.out_dir={out / name}", f"run.seed={seed}", "run.progress=false"]
     config = load_pretrain_config(path, [*run, *overrides])
+    if minutes is not None:
+        config.optim.steps = steps_within(config, minutes).steps
     result = pretrain(config, resume=True)
     report = probe_checkpoint(
         result.model_dir, data=config.data, kinds=("linear", "attentive"), baselines=True, seed=seed
@@ -122,14 +131,31 @@ def main() -> None:
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], help="override of both recipes, key=value"
     )
+    parser.add_argument("--device", default="cpu", help="training device: cpu, cuda or auto")
+    parser.add_argument("--minutes", type=float, default=None, help="train each run this long, not --steps")
     args = parser.parse_args()
-    overrides = [*args.overrides, *([f"optim.steps={args.steps}"] if args.steps is not None else [])]
+    if args.minutes is not None and args.steps is not None:
+        parser.error("give the training length as --steps or as --minutes, not both")
+    device = resolve_device(args.device)
+    overrides = [
+        f"run.device={device}",
+        *args.overrides,
+        *([f"optim.steps={args.steps}"] if args.steps is not None else []),
+    ]
     started = time.time()
-    peak = measure_matmul_peak()
+    peak = device_matmul_peak(device)
     several = len(args.seed) > 1
     results = {
         name: [
-            run_recipe(name, path, seed, args.out / f"seed_{seed}" if several else args.out, peak, overrides)
+            run_recipe(
+                name,
+                path,
+                seed,
+                args.out / f"seed_{seed}" if several else args.out,
+                peak,
+                overrides,
+                args.minutes,
+            )
             for seed in args.seed
         ]
         for name, path in RECIPES.items()
@@ -140,6 +166,7 @@ def main() -> None:
             {
                 "machine": {
                     "cores": torch.get_num_threads(),
+                    "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
                     "torch": torch.__version__,
                     "python": platform.python_version(),
                     "matmul_peak_gflops": round(peak / 1e9, 1),

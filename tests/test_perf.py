@@ -10,6 +10,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from worldjepa.errors import ConfigError
 from worldjepa.models import create_model, preset_config
 from worldjepa.perf import (
+    device_matmul_peak,
     encoder_flops,
     measure_matmul_peak,
     peak_memory_mb,
@@ -86,6 +87,11 @@ def test_matmul_peak_is_positive():
     assert math.isfinite(peak) and peak > 0
     with pytest.raises(ConfigError):
         measure_matmul_peak(size=0)
+
+
+def test_device_matmul_peak_on_cpu_is_an_fp32_peak():
+    peak = device_matmul_peak(torch.device("cpu"), seconds=0.2, quick=True)
+    assert math.isfinite(peak) and peak > 0
 
 
 def test_time_forward_counts_calls():

@@ -130,6 +130,10 @@ def physics_bench(
     ] = 1000,
     seed: Annotated[int, SEED] = 0,
     device: Annotated[str, DEVICE] = "auto",
+    minutes: Annotated[
+        float | None,
+        typer.Option("--minutes", help="Pretrain this long (steps measured here), not optim.steps."),
+    ] = None,
 ):
     """Violation-of-expectation benchmark: pretrain on possible videos, score fresh pairs per property
     (V-JEPA, random weights, pixel predictor), write results.json and accuracy.png."""
@@ -145,6 +149,7 @@ def physics_bench(
         overrides=list(overrides or []),
         pixel_steps=pixel_steps,
         device=str(resolve_device(device)),
+        minutes=minutes,
     )
     console = Console()
     console.print(pairs_table(summary["report"]))

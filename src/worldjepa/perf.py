@@ -58,6 +58,14 @@ def measure_matmul_peak(
     return best
 
 
+def device_matmul_peak(device: torch.device, seconds: float = 2.0, quick: bool = False) -> float:
+    """The peak a model on `device` is measured against: bf16 [8192]^2 matmuls on CUDA (training and
+    inference there run bf16 autocast), fp32 [2048]^2 on CPU ([1024]^2 when `quick`)."""
+    if device.type == "cuda":
+        return measure_matmul_peak(8192, seconds, torch.bfloat16, device.type)
+    return measure_matmul_peak(1024 if quick else 2048, seconds, torch.float32, device.type)
+
+
 def block_flops(tokens: int, width: int, hidden: int) -> float:
     """Forward flops of one pre-norm transformer block on [1, tokens, width]: qkv, proj, MLP, attention."""
     linears = 2 * tokens * width * (3 * width + width) + 2 * 2 * tokens * width * hidden

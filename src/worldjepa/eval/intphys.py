@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from worldjepa.data.physics import generate_physics_pairs
+from worldjepa.errors import ConfigError
 from worldjepa.eval.pixel_baseline import PixelScorer, train_pixel_predictor
 from worldjepa.eval.surprise import load_jepa_scorer
 from worldjepa.eval.surprise_pairs import score_pairs
@@ -33,16 +35,23 @@ def run_intphys(
     overrides: Sequence[str] = (),
     pixel_steps: int = 1000,
     device: str = "cpu",
+    minutes: float | None = None,
 ) -> dict:
     """Run the benchmark; returns {"accuracy": {model: {property: acc, "property_mean", "all"}}
     (max surprise), "accuracy_mean_surprise" (the same with mean surprise), "checkpoint",
     "seconds", ..., "report" (the full `score_pairs` report, also in results.json)}.
 
     The pixel baseline trains on the recipe's data (possible videos) for `pixel_steps` steps.
+    `minutes` sets pretraining's length by time instead of `optim.steps`: the steps that fit in that
+    many minutes on this machine, measured (`worldjepa.train.budget`).
     """
     from worldjepa.data.factory import build_dataset
     from worldjepa.train.config import load_pretrain_config
 
+    if minutes is not None and checkpoint is not None:
+        raise ConfigError("a time budget sizes pretraining; with a checkpoint there is none: drop one")
+    if minutes is not None and any(o.split("=", 1)[0].strip() == "optim.steps" for o in overrides):
+        raise ConfigError("give the pretraining length as minutes or as optim.steps, not both")
     out = Path(out_dir)
     seconds = {}
     started = time.perf_counter()
@@ -54,10 +63,17 @@ def run_intphys(
         recipe, [f"run.out_dir={out / 'pretrain'}", f"run.seed={seed}", "run.progress=false", *overrides]
     )
     config.run.device = device
-    if checkpoint is None:
+    budget, trained_here = None, checkpoint is None
+    if trained_here:
+        from worldjepa.train.budget import steps_within
         from worldjepa.train.trainer import pretrain
 
         started = time.perf_counter()
+        if minutes is not None:
+            budget = steps_within(config, minutes)
+            config.optim.steps = budget.steps
+            seconds["calibrate"] = time.perf_counter() - started
+            started = time.perf_counter()
         checkpoint = pretrain(config, resume=True).model_dir
         seconds["pretrain"] = time.perf_counter() - started
     jepa = load_jepa_scorer(checkpoint, device=device)
@@ -91,6 +107,8 @@ def run_intphys(
         "checkpoint": str(checkpoint),
         "context_frames": jepa.context_frames,
         "future_frames": jepa.future_frames,
+        "pretrain_steps": config.optim.steps if trained_here else None,
+        "pretrain_budget": None if budget is None else asdict(budget),
         "torch_threads": torch.get_num_threads(),
         "accuracy": {m: s["max"] for m, s in report["models"].items()},
         "accuracy_mean_surprise": {m: s["mean"] for m, s in report["models"].items()},
