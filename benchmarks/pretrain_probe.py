@@ -7,7 +7,7 @@ device's measured matmul peak that training reaches (model FLOPs per step / step
 CPU, bf16 on CUDA, where training runs bf16 autocast).
 With several seeds (`--seed 0 1 2`) each recipe is pretrained and probed once per seed, and a summary
 gives the attentive direction probe's gain over random weights as mean, std, min and max: one seed's
-gain swings by +-8 points on this task. Plots go to --out (per seed: --out/seed_N).
+gain swung by +-8 points at 3,000 steps. Plots go to --out (per seed: --out/seed_N).
 Usage: python benchmarks/pretrain_probe.py [--seed 0 [1 2]] [--out runs/bench_pretrain] [--set key=value]
        [--device cpu|cuda] [--steps N | --minutes M]
 """
