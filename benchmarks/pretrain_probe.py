@@ -28,7 +28,7 @@ from worldjepa.device import resolve_device
 from worldjepa.eval.probe_report import probe_checkpoint
 from worldjepa.models import create_model
 from worldjepa.perf import device_matmul_peak, training_step_flops
-from worldjepa.train import load_pretrain_config, pretrain
+from worldjepa.train import PretrainConfig, load_pretrain_config, pretrain
 from worldjepa.train.budget import steps_within
 from worldjepa.train.masking import build_mask_generator
 from worldjepa.train.metrics import read_metrics
@@ -71,15 +71,22 @@ def step_flops(config) -> float:
     )
 
 
-def run_recipe(
-    name: str, path: str, seed: int, out: Path, peak: float, overrides: list[str], minutes: float | None
-) -> dict:
-    """Pretrain recipe `path` (with `overrides`, key=value, run.device among them) at `seed`, for
-    `minutes` when given (steps measured here), probe it (probes on CPU features), and measure it."""
+def run_config(name: str, path: str, seed: int, out: Path, overrides: list[str]) -> PretrainConfig:
+    """Recipe `path` with `overrides` for the run of `name` at `seed` under `out`."""
     run = [f"run.out_dir={out / name}", f"run.seed={seed}", "run.progress=false"]
-    config = load_pretrain_config(path, [*run, *overrides])
-    if minutes is not None:
-        config.optim.steps = steps_within(config, minutes).steps
+    return load_pretrain_config(path, [*run, *overrides])
+
+
+def budget_steps(name: str, path: str, seed: int, out: Path, overrides: list[str], minutes: float) -> str:
+    """The `optim.steps=N` override that fits `minutes` of training of one recipe here, measured once so
+    that every seed of the recipe trains the same steps."""
+    return f"optim.steps={steps_within(run_config(name, path, seed, out, overrides), minutes).steps}"
+
+
+def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, overrides: list[str]) -> dict:
+    """Pretrain recipe `path` (with `overrides`, key=value, run.device among them) at `seed`, probe it
+    (probes on CPU features), and measure it."""
+    config = run_config(name, path, seed, out, overrides)
     result = pretrain(config, resume=True)
     report = probe_checkpoint(
         result.model_dir, data=config.data, kinds=("linear", "attentive"), baselines=True, seed=seed
@@ -145,22 +152,22 @@ def main() -> None:
     started = time.time()
     peak = device_matmul_peak(device)
     several = len(args.seed) > 1
-    results = {
-        name: [
-            run_recipe(
-                name,
-                path,
-                seed,
-                args.out / f"seed_{seed}" if several else args.out,
-                peak,
-                overrides,
-                args.minutes,
-            )
-            for seed in args.seed
+
+    def out_of(seed: int) -> Path:
+        return args.out / f"seed_{seed}" if several else args.out
+
+    results = {}
+    for name, path in RECIPES.items():
+        if name not in args.recipes:
+            continue
+        recipe_overrides = overrides
+        if args.minutes is not None:
+            first = args.seed[0]
+            steps = budget_steps(name, path, first, out_of(first), overrides, args.minutes)
+            recipe_overrides = [*overrides, steps]
+        results[name] = [
+            run_recipe(name, path, seed, out_of(seed), peak, recipe_overrides) for seed in args.seed
         ]
-        for name, path in RECIPES.items()
-        if name in args.recipes
-    }
     print(
         json.dumps(
             {

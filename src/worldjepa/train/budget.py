@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import yaml
 
 from worldjepa.errors import ConfigError
-from worldjepa.train.config import PretrainConfig
+from worldjepa.train.config import PretrainConfig, load_pretrain_config
 from worldjepa.train.metrics import read_metrics
 from worldjepa.train.state import latest_checkpoint
 
@@ -52,8 +51,8 @@ def steps_within(
         raise ConfigError(f"calibration needs at least 3 steps, got {calibration_steps}")
     run_dir = Path(config.run.out_dir)
     if latest_checkpoint(run_dir) is not None and (run_dir / "config.yaml").is_file():
-        saved = yaml.safe_load((run_dir / "config.yaml").read_text())
-        return StepBudget(int(saved["optim"]["steps"]), 0.0, 0.0, minutes)
+        saved = load_pretrain_config(run_dir / "config.yaml")
+        return StepBudget(saved.optim.steps, 0.0, 0.0, minutes)
     rate, first_read, items = measure_training_rate(config, calibration_steps)
     return StepBudget(
         max(1, fitting_steps(minutes * 60, rate, first_read, items, config.data.batch_size)),
