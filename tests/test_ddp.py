@@ -22,6 +22,9 @@ RECIPES = {
     "sigreg": [*SIGREG, "objective.sigreg_tokens=10000"],
     # One mean-pooled embedding per clip.
     "sigreg_pooled": [*SIGREG, "objective.sigreg_tokens=0"],
+    # SIGReg on a projector's outputs (LeJEPA's placement), on every token: 4 pooled clips in 8 dims
+    # are so ill-conditioned that fp32 rounding in the all-reduce grows past 1e-5 within 3 steps.
+    "sigreg_projector": [*SIGREG, "objective.sigreg_tokens=10000", "objective.sigreg_projector=8"],
 }
 
 
@@ -101,7 +104,9 @@ def compare(runs, recipe, keys):
     assert [r["step"] for r in ddp] == [1, 2, 3]  # rank 0 alone writes: no duplicated rows
     for one, two in zip(single, ddp, strict=True):
         for key in keys:
-            assert two[key] == pytest.approx(one[key], abs=1e-5), (recipe, key, one["step"])
+            # Within 1e-5, or one part in a million for values above 10 (grad norms): fp32's own
+            # precision, as the all-reduce sums in another order than one process does.
+            assert two[key] == pytest.approx(one[key], rel=1e-6, abs=1e-5), (recipe, key, one["step"])
 
 
 @pytest.mark.parametrize("recipe", list(RECIPES))

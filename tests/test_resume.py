@@ -87,7 +87,13 @@ SIGREG = ["objective.regularizer=sigreg", "objective.sigreg_slices=16", "objecti
 
 
 @pytest.mark.parametrize(
-    "recipe, overrides", [("video", []), ("video", SIGREG), ("image", ["objective.loss=l2"])]
+    "recipe, overrides",
+    [
+        ("video", []),
+        ("video", SIGREG),
+        ("video", [*SIGREG, "objective.sigreg_projector=8"]),
+        ("image", ["objective.loss=l2"]),
+    ],
 )
 def test_resume_after_a_crash_in_process(tiny_config, monkeypatch, recipe, overrides):
     """A run that dies after checkpoint 4 (here by an exception at step 5) resumes bit for bit."""

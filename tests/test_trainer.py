@@ -52,6 +52,23 @@ def test_sigreg_run_has_no_target_encoder(tiny_config):
     assert set(load_model_files(result.model_dir)) == {"encoder", "predictor"}
 
 
+def test_sigreg_projector_is_trained_saved_and_left_out_of_features(tiny_config):
+    sigreg = ["objective.regularizer=sigreg", "objective.sigreg_slices=16"]
+    plain = pretrain(tiny_config(*sigreg, steps=2, out="plain"))
+    trainer = Trainer(tiny_config(*sigreg, "objective.sigreg_projector=8", steps=2, out="projected"))
+    start = {k: v.clone() for k, v in trainer.model.projector.state_dict().items()}
+    result = trainer.fit()
+    models = load_model_files(result.model_dir)
+    assert set(models) == {"encoder", "predictor", "sigreg_projector"}
+    assert models["sigreg_projector"].config.out_dim == 8
+    assert models["sigreg_projector"].config.in_dim == models["encoder"].config.embed_dim
+    trained = models["sigreg_projector"].state_dict()
+    assert any(not torch.equal(start[k], trained[k]) for k in start)  # SIGReg's gradient reached it
+    # SIGReg saw the projector's outputs, not the embeddings: the step-1 terms differ.
+    assert read_metrics(result.run_dir)[0]["regularizer"] != read_metrics(plain.run_dir)[0]["regularizer"]
+    assert load_encoder(result.model_dir).config == models["encoder"].config
+
+
 def test_same_seed_gives_identical_losses(tiny_config):
     first = pretrain(tiny_config(steps=3, out="a"))
     second = pretrain(tiny_config(steps=3, out="b"))

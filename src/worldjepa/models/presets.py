@@ -17,10 +17,18 @@ from worldjepa.models.action_predictor import ActionPredictor
 from worldjepa.models.config import ActionPredictorConfig, EncoderConfig, PredictorConfig
 from worldjepa.models.encoder import Encoder
 from worldjepa.models.predictor import Predictor
+from worldjepa.models.projector import Projector, ProjectorConfig
 from worldjepa.models.step_dynamics import StepDynamics, StepDynamicsConfig
 from worldjepa.models.world_model import WorldModel, WorldModelConfig
 
-ModelConfig = EncoderConfig | PredictorConfig | ActionPredictorConfig | WorldModelConfig | StepDynamicsConfig
+ModelConfig = (
+    EncoderConfig
+    | PredictorConfig
+    | ActionPredictorConfig
+    | WorldModelConfig
+    | StepDynamicsConfig
+    | ProjectorConfig
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ KINDS = {
     "action_predictor": (ActionPredictorConfig, ActionPredictor),
     "world_model": (WorldModelConfig, WorldModel),
     "step_dynamics": (StepDynamicsConfig, StepDynamics),
+    "projector": (ProjectorConfig, Projector),
 }
 
 PRESETS: dict[str, Preset] = {

@@ -53,6 +53,8 @@ class ObjectiveSection:
     sigreg_slices: int = 256
     sigreg_target_grad: bool = False  # SIGReg: let the prediction loss flow into the target branch
     sigreg_tokens: int = 0  # 0: SIGReg on one mean-pooled embedding per clip; K > 0: on K tokens
+    # W > 0: SIGReg on the W-wide outputs of an MLP projector (LeJEPA), not on the embeddings
+    sigreg_projector: int = 0
 
 
 @dataclass
@@ -106,6 +108,11 @@ class PretrainConfig:
                 raise ConfigError(f"{key} = '{value}' is not one of {allowed}.")
         if self.optim.steps < 1 or self.data.batch_size < 1:
             raise ConfigError("optim.steps and data.batch_size must be at least 1.")
+        if self.objective.sigreg_projector < 0:
+            raise ConfigError(
+                f"objective.sigreg_projector = {self.objective.sigreg_projector}: give a width >= 1 for a "
+                "projector, or 0 for SIGReg on the embeddings themselves."
+            )
         for key in ("lr", "start_lr", "final_lr", "weight_decay", "final_weight_decay"):
             value = getattr(self.optim, key)
             if not (math.isfinite(value) and value >= 0):

@@ -26,7 +26,8 @@ class JEPA(nn.Module):
     (layer-normed tokens of an EMA target encoder, no gradient) they are the regression targets.
     Without (SIGReg), the same encoder also encodes the full input (targets get no gradient from
     the prediction loss unless `target_grad`), and SIGReg on its embeddings keeps them from
-    collapsing: loss = (1 - w) * prediction + w * SIGReg, as LeJEPA combines them.
+    collapsing: loss = (1 - w) * prediction + w * SIGReg, as LeJEPA combines them. With a
+    `projector`, SIGReg looks at its outputs instead of the embeddings (LeJEPA's placement).
     """
 
     def __init__(
@@ -38,19 +39,26 @@ class JEPA(nn.Module):
         sigreg_weight: float = 0.0,
         sigreg_tokens: int = 0,
         target_grad: bool = False,
+        projector: nn.Module | None = None,
     ):
         super().__init__()
         self.encoder, self.predictor, self.sigreg = encoder, predictor, sigreg
+        self.projector = projector
         self.loss_kind, self.sigreg_weight, self.sigreg_tokens = loss_kind, sigreg_weight, sigreg_tokens
         self.target_grad = target_grad
 
     def sigreg_samples(self, embeddings: Tensor, step: int) -> Tensor:
         """What SIGReg sees: one mean-pooled embedding per clip [B, D] (sigreg_tokens = 0), or a
-        fixed-seed subset of `sigreg_tokens` single tokens [K, D]; centred and scaled over the
-        (global) batch, see `center_and_scale`."""
-        if self.sigreg_tokens <= 0:
-            return center_and_scale(embeddings.mean(1))
-        return center_and_scale(subsample_tokens(embeddings, self.sigreg_tokens, step))
+        fixed-seed subset of `sigreg_tokens` single tokens [K, D]; through the projector when there
+        is one ([., D] -> [., P]); centred and scaled over the (global) batch, see `center_and_scale`."""
+        samples = (
+            embeddings.mean(1)
+            if self.sigreg_tokens <= 0
+            else subsample_tokens(embeddings, self.sigreg_tokens, step)
+        )
+        if self.projector is not None:
+            samples = self.projector(samples)
+        return center_and_scale(samples)
 
     def forward(
         self,

@@ -11,6 +11,7 @@ from torch.nn.parallel import DistributedDataParallel
 from worldjepa.data.factory import build_dataset
 from worldjepa.eval.collapse import effective_rank, feature_std
 from worldjepa.models import create_model
+from worldjepa.models.projector import Projector, ProjectorConfig
 from worldjepa.objectives import EMA, SIGReg, momentum_at
 from worldjepa.seed import seed_everything
 from worldjepa.train.config import PretrainConfig
@@ -49,6 +50,7 @@ class Trainer(TrainingRun):
             c.objective.sigreg_weight,
             c.objective.sigreg_tokens,
             c.objective.sigreg_target_grad,
+            self.build_projector(),
         ).to(self.device)
         if self.ema is not None:
             self.ema.target.to(self.device)
@@ -81,10 +83,20 @@ class Trainer(TrainingRun):
         )
         return encoder, predictor
 
+    def build_projector(self) -> Projector | None:
+        """SIGReg's projector (objective.sigreg_projector wide), or None."""
+        o = self.config.objective
+        if o.regularizer != "sigreg" or o.sigreg_projector == 0:
+            return None
+        width = o.sigreg_projector
+        return Projector(ProjectorConfig(self.encoder.config.embed_dim, hidden_dim=4 * width, out_dim=width))
+
     def checkpoint_models(self) -> dict[str, torch.nn.Module]:
         models = {"encoder": self.encoder, "predictor": self.predictor}
         if self.ema is not None:
             models["target_encoder"] = self.ema.target
+        if self.model.projector is not None:
+            models["sigreg_projector"] = self.model.projector
         return models
 
     def autocast(self):
