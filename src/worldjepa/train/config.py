@@ -53,7 +53,7 @@ class ObjectiveSection:
     sigreg_slices: int = 256
     sigreg_target_grad: bool = False  # SIGReg: let the prediction loss flow into the target branch
     sigreg_tokens: int = 0  # 0: SIGReg on one mean-pooled embedding per clip; K > 0: on K tokens
-    # W > 0: SIGReg on the W-wide outputs of an MLP projector (LeJEPA), not on the embeddings
+    # W > 0: SIGReg on the W-wide outputs of an MLP projector (hidden 4W; LeJEPA), not the embeddings
     sigreg_projector: int = 0
 
 
