@@ -25,6 +25,13 @@ RECIPES = {
     # SIGReg on a projector's outputs (LeJEPA's placement), on every token: 4 pooled clips in 8 dims
     # are so ill-conditioned that fp32 rounding in the all-reduce grows past 1e-5 within 3 steps.
     "sigreg_projector": [*SIGREG, "objective.sigreg_tokens=10000", "objective.sigreg_projector=8"],
+    # LeJEPA as published: every token tested against N(0, I) as is, the prediction loss into both branches.
+    "sigreg_lejepa": [
+        *SIGREG,
+        "objective.sigreg_tokens=10000",
+        "objective.sigreg_standardize=false",
+        "objective.sigreg_target_grad=true",
+    ],
 }
 
 

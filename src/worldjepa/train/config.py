@@ -53,6 +53,8 @@ class ObjectiveSection:
     sigreg_slices: int = 256
     sigreg_target_grad: bool = False  # SIGReg: let the prediction loss flow into the target branch
     sigreg_tokens: int = 0  # 0: SIGReg on one mean-pooled embedding per clip; K > 0: on K tokens
+    # true: centre and scale what SIGReg sees over the batch; false: test it against N(0, I) as is (LeJEPA)
+    sigreg_standardize: bool = True
     # W > 0: SIGReg on the W-wide outputs of an MLP projector (hidden 4W; LeJEPA), not the embeddings
     sigreg_projector: int = 0
 

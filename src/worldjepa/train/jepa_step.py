@@ -39,18 +39,20 @@ class JEPA(nn.Module):
         sigreg_weight: float = 0.0,
         sigreg_tokens: int = 0,
         target_grad: bool = False,
+        standardize: bool = True,
         projector: nn.Module | None = None,
     ):
         super().__init__()
         self.encoder, self.predictor, self.sigreg = encoder, predictor, sigreg
         self.projector = projector
         self.loss_kind, self.sigreg_weight, self.sigreg_tokens = loss_kind, sigreg_weight, sigreg_tokens
-        self.target_grad = target_grad
+        self.target_grad, self.standardize = target_grad, standardize
 
     def sigreg_samples(self, embeddings: Tensor, step: int) -> Tensor:
         """What SIGReg sees: one mean-pooled embedding per clip [B, D] (sigreg_tokens = 0), or a
         fixed-seed subset of `sigreg_tokens` single tokens [K, D]; through the projector when there
-        is one ([., D] -> [., P]); centred and scaled over the (global) batch, see `center_and_scale`."""
+        is one ([., D] -> [., P]); centred and scaled over the (global) batch (see `center_and_scale`)
+        when `standardize`, else as they are, so SIGReg holds their scale to N(0, I)'s as LeJEPA does."""
         samples = (
             embeddings.mean(1)
             if self.sigreg_tokens <= 0
@@ -58,7 +60,7 @@ class JEPA(nn.Module):
         )
         if self.projector is not None:
             samples = self.projector(samples)
-        return center_and_scale(samples)
+        return center_and_scale(samples) if self.standardize else samples
 
     def forward(
         self,

@@ -50,6 +50,7 @@ class Trainer(TrainingRun):
             c.objective.sigreg_weight,
             c.objective.sigreg_tokens,
             c.objective.sigreg_target_grad,
+            c.objective.sigreg_standardize,
             self.build_projector(),
         ).to(self.device)
         if self.ema is not None:

@@ -1,0 +1,24 @@
+import torch
+
+from worldjepa.train.jepa_step import JEPA
+
+
+def sigreg_samples(embeddings: torch.Tensor, **options) -> torch.Tensor:
+    jepa = JEPA(torch.nn.Identity(), torch.nn.Identity(), **options)
+    return jepa.sigreg_samples(embeddings, step=0)
+
+
+def test_sigreg_sees_standardized_clip_means_by_default_and_raw_ones_on_request():
+    embeddings = 3.0 + 0.01 * torch.randn(16, 12, 8, generator=torch.Generator().manual_seed(0))
+    standardized = sigreg_samples(embeddings)
+    assert standardized.shape == (16, 8)
+    assert standardized.mean(0).abs().max() < 1e-4
+    assert torch.isclose(standardized.square().mean(), torch.tensor(1.0), atol=1e-4)
+    # LeJEPA's test against N(0, I) as is: an offset and a tiny spread stay, for SIGReg to penalise.
+    assert torch.equal(sigreg_samples(embeddings, standardize=False), embeddings.mean(1))
+
+
+def test_raw_sigreg_samples_keep_the_gradient_to_every_sampled_token():
+    embeddings = torch.randn(4, 6, 8, generator=torch.Generator().manual_seed(1), requires_grad=True)
+    sigreg_samples(embeddings, standardize=False, sigreg_tokens=100).sum().backward()
+    assert torch.equal(embeddings.grad, torch.ones_like(embeddings))  # all 24 tokens, each once
