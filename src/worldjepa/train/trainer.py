@@ -47,11 +47,11 @@ class Trainer(TrainingRun):
             self.predictor,
             c.objective.loss,
             sigreg,
-            c.objective.sigreg_weight,
-            c.objective.sigreg_tokens,
-            c.objective.sigreg_target_grad,
-            c.objective.sigreg_standardize,
-            self.build_projector(),
+            sigreg_weight=c.objective.sigreg_weight,
+            sigreg_tokens=c.objective.sigreg_tokens,
+            target_grad=c.objective.sigreg_target_grad,
+            standardize=c.objective.sigreg_standardize,
+            projector=self.build_projector(),
         ).to(self.device)
         if self.ema is not None:
             self.ema.target.to(self.device)
