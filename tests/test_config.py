@@ -105,6 +105,8 @@ def test_bad_choices():
         load_pretrain_config(None, ["optim.steps=0"])
     with pytest.raises(ConfigError, match="sigreg_projector = -1.*width >= 1"):
         load_pretrain_config(None, ["objective.sigreg_projector=-1"])
+    with pytest.raises(ConfigError, match="sigreg_ramp_steps = -5"):
+        load_pretrain_config(None, ["objective.sigreg_ramp_steps=-5"])
 
 
 def test_yaml_file_errors(tmp_path):

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from worldjepa.objectives.sigreg import center_and_scale
@@ -21,3 +22,9 @@ def test_raw_sigreg_samples_keep_the_gradient_to_every_sampled_token():
     embeddings = torch.randn(4, 6, 8, generator=torch.Generator().manual_seed(1), requires_grad=True)
     sigreg_samples(embeddings, standardize=False, sigreg_tokens=100).sum().backward()
     assert torch.equal(embeddings.grad, torch.ones_like(embeddings))  # all 24 tokens, each once
+
+
+def test_sigreg_weight_ramps_linearly_from_zero_then_holds():
+    jepa = JEPA(torch.nn.Identity(), torch.nn.Identity(), sigreg_weight=0.02, sigreg_ramp_steps=100)
+    assert [jepa.sigreg_weight_at(s) for s in (0, 50, 100, 5000)] == pytest.approx([0.0, 0.01, 0.02, 0.02])
+    assert JEPA(torch.nn.Identity(), torch.nn.Identity(), sigreg_weight=0.02).sigreg_weight_at(0) == 0.02

@@ -57,6 +57,8 @@ class ObjectiveSection:
     sigreg_standardize: bool = True
     # W > 0: SIGReg on the W-wide outputs of an MLP projector (hidden 4W; LeJEPA), not the embeddings
     sigreg_projector: int = 0
+    # N > 0: SIGReg's weight rises linearly from 0 to sigreg_weight over the first N steps
+    sigreg_ramp_steps: int = 0
 
 
 @dataclass
@@ -114,6 +116,11 @@ class PretrainConfig:
             raise ConfigError(
                 f"objective.sigreg_projector = {self.objective.sigreg_projector}: give a width >= 1 for a "
                 "projector, or 0 for SIGReg on the embeddings themselves."
+            )
+        if self.objective.sigreg_ramp_steps < 0:
+            raise ConfigError(
+                f"objective.sigreg_ramp_steps = {self.objective.sigreg_ramp_steps}: give the steps over "
+                "which SIGReg's weight rises from 0 (>= 1), or 0 for its full weight from the start."
             )
         for key in ("lr", "start_lr", "final_lr", "weight_decay", "final_weight_decay"):
             value = getattr(self.optim, key)

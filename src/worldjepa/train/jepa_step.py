@@ -37,6 +37,7 @@ class JEPA(nn.Module):
         loss_kind: str = "l1",
         sigreg: nn.Module | None = None,
         sigreg_weight: float = 0.0,
+        sigreg_ramp_steps: int = 0,
         sigreg_tokens: int = 0,
         target_grad: bool = False,
         standardize: bool = True,
@@ -46,7 +47,14 @@ class JEPA(nn.Module):
         self.encoder, self.predictor, self.sigreg = encoder, predictor, sigreg
         self.projector = projector
         self.loss_kind, self.sigreg_weight, self.sigreg_tokens = loss_kind, sigreg_weight, sigreg_tokens
+        self.sigreg_ramp_steps = sigreg_ramp_steps
         self.target_grad, self.standardize = target_grad, standardize
+
+    def sigreg_weight_at(self, step: int) -> float:
+        """SIGReg's weight at `step`: rising linearly from 0 over `sigreg_ramp_steps`, then constant."""
+        if self.sigreg_ramp_steps <= 0:
+            return self.sigreg_weight
+        return self.sigreg_weight * min(1.0, step / self.sigreg_ramp_steps)
 
     def sigreg_samples(self, embeddings: Tensor, step: int) -> Tensor:
         """What SIGReg sees: one mean-pooled embedding per clip [B, D] (sigreg_tokens = 0), or a
@@ -86,7 +94,8 @@ class JEPA(nn.Module):
             loss = prediction
         else:
             regularizer = self.sigreg(self.sigreg_samples(embeddings, step), step=step)
-            loss = (1 - self.sigreg_weight) * prediction + self.sigreg_weight * regularizer
+            weight = self.sigreg_weight_at(step)
+            loss = (1 - weight) * prediction + weight * regularizer
         return StepOutput(loss, prediction.detach(), regularizer.detach(), targets.detach())
 
 

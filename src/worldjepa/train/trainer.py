@@ -48,6 +48,7 @@ class Trainer(TrainingRun):
             c.objective.loss,
             sigreg,
             sigreg_weight=c.objective.sigreg_weight,
+            sigreg_ramp_steps=c.objective.sigreg_ramp_steps,
             sigreg_tokens=c.objective.sigreg_tokens,
             target_grad=c.objective.sigreg_target_grad,
             standardize=c.objective.sigreg_standardize,
