@@ -52,6 +52,16 @@ def test_sigreg_run_has_no_target_encoder(tiny_config):
     assert set(load_model_files(result.model_dir)) == {"encoder", "predictor"}
 
 
+def test_sigreg_ramp_starts_from_the_prediction_loss_alone(tiny_config):
+    sigreg = ["objective.regularizer=sigreg", "objective.sigreg_slices=16", "objective.sigreg_weight=0.5"]
+    result = pretrain(tiny_config(*sigreg, "objective.sigreg_ramp_steps=4", steps=2))
+    first, second = read_metrics(result.run_dir)
+    assert first["loss"] == pytest.approx(first["prediction_loss"])  # weight 0 at step 0
+    # weight 0.5 * 1/4 at step 1
+    want = 0.875 * second["prediction_loss"] + 0.125 * second["regularizer"]
+    assert second["loss"] == pytest.approx(want, rel=1e-5)
+
+
 def test_sigreg_projector_is_trained_saved_and_left_out_of_features(tiny_config):
     sigreg = ["objective.regularizer=sigreg", "objective.sigreg_slices=16"]
     plain = pretrain(tiny_config(*sigreg, steps=2, out="plain"))

@@ -26,7 +26,8 @@ class JEPA(nn.Module):
     (layer-normed tokens of an EMA target encoder, no gradient) they are the regression targets.
     Without (SIGReg), the same encoder also encodes the full input (targets get no gradient from
     the prediction loss unless `target_grad`), and SIGReg on its embeddings keeps them from
-    collapsing: loss = (1 - w) * prediction + w * SIGReg, as LeJEPA combines them. With a
+    collapsing: loss = (1 - w) * prediction + w * SIGReg, as LeJEPA combines them (w rises
+    linearly from 0 over the first `sigreg_ramp_steps` steps when that is > 0). With a
     `projector`, SIGReg looks at its outputs instead of the embeddings (LeJEPA's placement).
     """
 
