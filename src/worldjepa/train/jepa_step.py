@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from worldjepa.objectives import MaskPair, gather_tokens, jepa_loss, normalize_targets
 from worldjepa.objectives.sigreg import center_and_scale
+from worldjepa.train.schedules import linear_ramp
 
 
 @dataclass
@@ -53,9 +54,7 @@ class JEPA(nn.Module):
 
     def sigreg_weight_at(self, step: int) -> float:
         """SIGReg's weight at `step`: rising linearly from 0 over `sigreg_ramp_steps`, then constant."""
-        if self.sigreg_ramp_steps <= 0:
-            return self.sigreg_weight
-        return self.sigreg_weight * min(1.0, step / self.sigreg_ramp_steps)
+        return linear_ramp(step, self.sigreg_ramp_steps, 0.0, self.sigreg_weight)
 
     def sigreg_samples(self, embeddings: Tensor, step: int) -> Tensor:
         """What SIGReg sees: one mean-pooled embedding per clip [B, D] (sigreg_tokens = 0), or a
