@@ -7,9 +7,11 @@ device's measured matmul peak that training reaches (model FLOPs per step / step
 CPU, bf16 on CUDA, where training runs bf16 autocast).
 With several seeds (`--seed 0 1 2`) each recipe is pretrained and probed once per seed, and a summary
 gives the attentive direction probe's gain over random weights as mean, std, min and max: one seed's
-gain swung by +-8 points at 3,000 steps. Plots go to --out (per seed: --out/seed_N).
+gain swung by +-8 points at 3,000 steps. Each probe is trained --probe-seeds times (default 3) on the
+same frozen features and the accuracies are their mean: the attentive probe of one model moves by up to
+7 points between probe seeds. Plots go to --out (per seed: --out/seed_N).
 Usage: python benchmarks/pretrain_probe.py [--seed 0 [1 2]] [--out runs/bench_pretrain] [--set key=value]
-       [--device cpu|cuda] [--steps N | --minutes M]
+       [--device cpu|cuda] [--steps N | --minutes M] [--probe-seeds K]
 """
 
 from __future__ import annotations
@@ -83,13 +85,20 @@ def budget_steps(name: str, path: str, seed: int, out: Path, overrides: list[str
     return f"optim.steps={steps_within(run_config(name, path, seed, out, overrides), minutes).steps}"
 
 
-def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, overrides: list[str]) -> dict:
+def run_recipe(
+    name: str, path: str, seed: int, out: Path, peak: float, overrides: list[str], probe_seeds: int
+) -> dict:
     """Pretrain recipe `path` (with `overrides`, key=value, run.device among them) at `seed`, probe it
-    (probes on CPU features), and measure it."""
+    (probes on CPU features, each trained `probe_seeds` times), and measure it."""
     config = run_config(name, path, seed, out, overrides)
     result = pretrain(config, resume=True)
     report = probe_checkpoint(
-        result.model_dir, data=config.data, kinds=("linear", "attentive"), baselines=True, seed=seed
+        result.model_dir,
+        data=config.data,
+        kinds=("linear", "attentive"),
+        baselines=True,
+        seed=seed,
+        probe_seeds=probe_seeds,
     )
     plot_probe_report(report, out / f"{name}_probes.png", f"V-JEPA ({name}) on moving digits")
     plot_training_curves(read_metrics(result.run_dir), out / f"{name}_training.png", f"V-JEPA ({name})")
@@ -109,6 +118,11 @@ def run_recipe(name: str, path: str, seed: int, out: Path, peak: float, override
         "accuracy": {
             src: report[key]
             for src, key in (("trained", "probes"), ("random_init", "random_init"), ("pixels", "pixels"))
+        },
+        "probe_seeds": report["probe_seeds"],
+        "direction_attentive_by_probe_seed": {
+            src: report["by_probe_seed"][key]["direction"]["attentive"]
+            for src, key in (("trained", "probes"), ("random_init", "random_init"))
         },
         "direction_attentive_gain_over_random": round(
             report["probes"]["direction"]["attentive"] - report["random_init"]["direction"]["attentive"], 3
@@ -140,7 +154,12 @@ def main() -> None:
     )
     parser.add_argument("--device", default="cpu", help="training device: cpu, cuda or auto")
     parser.add_argument("--minutes", type=float, default=None, help="train each run this long, not --steps")
+    parser.add_argument(
+        "--probe-seeds", type=int, default=3, help="train each probe this many times; report the mean"
+    )
     args = parser.parse_args()
+    if args.probe_seeds < 1:
+        parser.error("--probe-seeds must be at least 1")
     if args.minutes is not None and args.steps is not None:
         parser.error("give the training length as --steps or as --minutes, not both")
     device = resolve_device(args.device)
@@ -166,7 +185,8 @@ def main() -> None:
             steps = budget_steps(name, path, first, out_of(first), overrides, args.minutes)
             recipe_overrides = [*overrides, steps]
         results[name] = [
-            run_recipe(name, path, seed, out_of(seed), peak, recipe_overrides) for seed in args.seed
+            run_recipe(name, path, seed, out_of(seed), peak, recipe_overrides, args.probe_seeds)
+            for seed in args.seed
         ]
     print(
         json.dumps(

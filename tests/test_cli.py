@@ -91,9 +91,11 @@ def test_probe_writes_json(run_dir, tmp_path):
         "--set",
         "data.crop_size=16",
         "--kinds",
-        "knn",
+        "knn,linear",
         "--seed",
         1,
+        "--probe-seeds",
+        2,
         "--json",
         report_path,
     )
@@ -102,12 +104,19 @@ def test_probe_writes_json(run_dir, tmp_path):
     report = json.loads(report_path.read_text())
     assert {"checkpoint", "data", "kinds", "seed", "probes", "effective_rank", "width"} <= set(report)
     assert report["data"]["kind"] == "digits" and report["data"]["crop_size"] == 16
-    assert set(report["probes"]["label"]) == {"knn"} and 0 <= report["probes"]["label"]["knn"] <= 1
+    scores = report["probes"]["label"]
+    assert set(scores) == {"knn", "linear"} and all(0 <= acc <= 1 for acc in scores.values())
+    # Two probe seeds (the seed and the next): the report gives their mean and keeps each.
+    assert report["probe_seeds"] == [1, 2]
+    per_seed = report["by_probe_seed"]["probes"]["label"]
+    assert all(len(accs) == 2 for accs in per_seed.values())
+    assert scores["linear"] == pytest.approx(sum(per_seed["linear"]) / 2)
 
 
 def test_probe_rejects_bad_options(run_dir):
     model = run_dir / "model"
     assert failed_cleanly(invoke("probe", "--checkpoint", model, "--kinds", "linaer"), "linear")
+    assert failed_cleanly(invoke("probe", "--checkpoint", model, "--probe-seeds", 0), "probe_seeds")
     assert failed_cleanly(invoke("probe", "--checkpoint", model, "--set", "optim.lr=1"), "data.")
     assert failed_cleanly(invoke("probe", "--checkpoint", model, "--set", "data.crop=8"), "data.crop")
 

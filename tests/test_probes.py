@@ -19,6 +19,7 @@ from worldjepa.eval import (
     knn_classify,
     pixel_features,
     run_probes,
+    run_probes_over_seeds,
     train_attentive_probe,
     train_linear_probe,
 )
@@ -225,6 +226,24 @@ def test_run_probes_reports_every_kind_for_every_label():
     assert run_probes(x, {"slot": y}, x_test, {"slot": y_test}, kinds=("knn",)) == {
         "slot": {"knn": knn_classify(x.mean(1), y, x_test.mean(1), y_test)["accuracy"]}
     }
+
+
+def test_probes_over_seeds_average_each_seeds_own_run():
+    x, y = which_token(96, k=4, d=16)
+    x_test, y_test = which_token(48, k=4, d=16, seed=1)
+    kwargs = {"attentive_kwargs": {"epochs": 2, "batch_size": 32}}
+    mean, per_seed = run_probes_over_seeds(
+        x, {"slot": y}, x_test, {"slot": y_test}, ("linear", "attentive"), seeds=(3, 4), **kwargs
+    )
+    runs = [
+        run_probes(x, {"slot": y}, x_test, {"slot": y_test}, ("linear", "attentive"), seed=s, **kwargs)
+        for s in (3, 4)
+    ]
+    for kind in ("linear", "attentive"):
+        assert per_seed["slot"][kind] == [run["slot"][kind] for run in runs]
+        assert mean["slot"][kind] == pytest.approx(sum(per_seed["slot"][kind]) / 2)
+    with pytest.raises(ConfigError, match="probe seed"):
+        run_probes_over_seeds(x, {"slot": y}, x_test, {"slot": y_test}, seeds=())
 
 
 def test_bad_inputs_raise_worldjepa_errors():

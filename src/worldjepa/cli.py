@@ -88,6 +88,13 @@ def probe(
         bool, typer.Option("--baselines", help="Also probe random weights and raw pixels.")
     ] = False,
     seed: Annotated[int, SEED] = 0,
+    probe_seeds: Annotated[
+        int,
+        typer.Option(
+            "--probe-seeds",
+            help="Train each probe this many times (seeds SEED, SEED+1, ...); report the mean.",
+        ),
+    ] = 1,
     device: Annotated[str, DEVICE] = "auto",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here.")] = None,
 ):
@@ -114,6 +121,7 @@ def probe(
         baselines=baselines,
         device=str(resolve_device(device)),
         progress=True,
+        probe_seeds=probe_seeds,
     )
     console = Console()
     console.print(probe_table(probe_table_rows(report)))

@@ -16,7 +16,7 @@ from worldjepa.eval.knn import knn_classify
 from worldjepa.eval.linear_probe import train_linear_probe
 from worldjepa.eval.official_probe import from_hf_state, load_official_probe, save_official_probe, to_hf_state
 from worldjepa.eval.probe_files import load_probe, save_probe
-from worldjepa.eval.probe_suite import PROBE_KINDS, run_probes
+from worldjepa.eval.probe_suite import PROBE_KINDS, run_probes, run_probes_over_seeds
 from worldjepa.eval.video_probe import evaluate_video_probe, train_video_probe
 from worldjepa.eval.wall_push import wall_push
 
@@ -37,6 +37,7 @@ __all__ = [
     "load_probe",
     "pixel_features",
     "run_probes",
+    "run_probes_over_seeds",
     "save_official_probe",
     "save_probe",
     "to_hf_state",

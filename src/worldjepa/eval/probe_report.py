@@ -10,10 +10,10 @@ from torch import nn
 
 from worldjepa.config import from_dict
 from worldjepa.data.factory import DataConfig, build_dataset
-from worldjepa.errors import DataError
+from worldjepa.errors import ConfigError, DataError
 from worldjepa.eval.collapse import effective_rank, feature_std
 from worldjepa.eval.features import extract_features, pixel_features
-from worldjepa.eval.probe_suite import PROBE_KINDS, run_probes
+from worldjepa.eval.probe_suite import PROBE_KINDS, run_probes_over_seeds
 from worldjepa.hub.model_files import load_encoder, read_model_config
 from worldjepa.models.presets import build_model
 
@@ -44,12 +44,18 @@ def probe_encoder(
     device: str = "cpu",
     progress: bool = False,
     attentive_kwargs: dict[str, Any] | None = None,
+    probe_seeds: int = 1,
 ) -> dict[str, Any]:
     """Accuracy of each probe kind on each label, on the test split, after training on the train split.
 
     With `baselines`, the same probes also run on the same architecture with random weights
     (seeded) and on raw pixels. Also reports the effective rank of the mean-pooled test features.
+    Each probe is trained `probe_seeds` times (seeds `seed`, `seed + 1`, ...) on the same features:
+    the accuracies are their mean, and `by_probe_seed` keeps every seed's (same keys, lists).
     """
+    if probe_seeds < 1:
+        raise ConfigError(f"probe_seeds must be at least 1, got {probe_seeds}; give 1 for a single probe.")
+    seeds = [seed + i for i in range(probe_seeds)]
     train_set, key = build_dataset(data, "train", seed=0)
     test_set, _ = build_dataset(data, "test", seed=0)
     labels = label_keys_of(train_set)
@@ -57,41 +63,46 @@ def probe_encoder(
         raise DataError("The dataset has no integer labels to probe.")
     encoder = encoder.to(device)
 
-    def probe(model: nn.Module | None) -> tuple[dict, dict]:
+    def probe(model: nn.Module | None) -> tuple[dict, dict, dict]:
         if model is None:
             train = pixel_features(loader_of(train_set), key, labels)
             test = pixel_features(loader_of(test_set), key, labels)
         else:
             train = extract_features(model, loader_of(train_set), key, labels, device, progress=progress)
             test = extract_features(model, loader_of(test_set), key, labels, device, progress=progress)
-        scores = run_probes(
+        scores, per_seed = run_probes_over_seeds(
             train[0],
             train[1],
             test[0],
             test[1],
             kinds,
-            seed=seed,
+            seeds=seeds,
             attentive_kwargs={**ATTENTIVE_DEFAULTS, **(attentive_kwargs or {})},
         )
         pooled = test[0].mean(1)
-        return scores, {
+        stats = {
             "effective_rank": effective_rank(pooled),
             "feature_std": feature_std(pooled),
             "width": int(pooled.shape[1]),
         }
+        return scores, per_seed, stats
 
-    scores, stats = probe(encoder)
+    scores, per_seed, stats = probe(encoder)
     report: dict[str, Any] = {
         "probes": scores,
         **stats,
         "train_size": len(train_set),
         "test_size": len(test_set),
+        "probe_seeds": seeds,
+        "by_probe_seed": {"probes": per_seed},
     }
     if baselines:
         torch.manual_seed(seed)
         random_encoder = build_model(encoder.config).to(device)
-        report["random_init"], report["random_init_stats"] = probe(random_encoder)
-        report["pixels"], _ = probe(None)
+        report["random_init"], report["by_probe_seed"]["random_init"], report["random_init_stats"] = probe(
+            random_encoder
+        )
+        report["pixels"], report["by_probe_seed"]["pixels"], _ = probe(None)
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -69,3 +70,36 @@ def run_probes(
             scores[kind] = out["accuracy"]
         results[key] = scores
     return results
+
+
+def run_probes_over_seeds(
+    train_tokens: Tensor,
+    train_labels: Mapping[str, Tensor],
+    test_tokens: Tensor,
+    test_labels: Mapping[str, Tensor],
+    kinds: Sequence[str] = PROBE_KINDS,
+    seeds: Sequence[int] = (0,),
+    **kwargs: Any,
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]]:
+    """run_probes once per probe seed on the same tokens (other kwargs as run_probes takes them).
+
+    A probe trained to 100 % train accuracy on a thousand clips lands on a different test accuracy
+    for each initialisation and shuffle (the attentive probe by several points), so a single seed
+    is a noisy measurement. Returns (mean accuracy as results[label][kind], every seed's accuracy
+    as lists results[label][kind] = [accuracy per seed, in the order of `seeds`]).
+    """
+    if not seeds:
+        raise ConfigError("give at least one probe seed.")
+    runs = [
+        run_probes(train_tokens, train_labels, test_tokens, test_labels, kinds, seed=s, **kwargs)
+        for s in seeds
+    ]
+    per_seed = {
+        label: {kind: [run[label][kind] for run in runs] for kind in scores}
+        for label, scores in runs[0].items()
+    }
+    mean = {
+        label: {kind: statistics.fmean(accs) for kind, accs in scores.items()}
+        for label, scores in per_seed.items()
+    }
+    return mean, per_seed
