@@ -101,6 +101,7 @@ def test_probe_writes_json(run_dir, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "effective rank" in result.output and "knn" in result.output
+    assert "mean of 2 probes (seeds 1, 2)" in result.output
     report = json.loads(report_path.read_text())
     assert {"checkpoint", "data", "kinds", "seed", "probes", "effective_rank", "width"} <= set(report)
     assert report["data"]["kind"] == "digits" and report["data"]["crop_size"] == 16

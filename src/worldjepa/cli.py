@@ -125,6 +125,10 @@ def probe(
     )
     console = Console()
     console.print(probe_table(probe_table_rows(report)))
+    if probe_seeds > 1:
+        console.print(
+            f"accuracy: the mean of {probe_seeds} probes (seeds {', '.join(map(str, report['probe_seeds']))})"
+        )
     line = f"effective rank {report['effective_rank']:.1f} of width {report['width']}"
     if "random_init_stats" in report:
         line += f" (random init: {report['random_init_stats']['effective_rank']:.1f})"
