@@ -111,10 +111,12 @@ def compare(runs, recipe, keys):
     assert [r["step"] for r in ddp] == [1, 2, 3]  # rank 0 alone writes: no duplicated rows
     for one, two in zip(single, ddp, strict=True):
         for key in keys:
-            # Within 1e-5, or ten parts in a million for values above 1 (grad norms): the all-reduce
-            # sums in another order than one process does, and by step 3 two updates have carried that
-            # fp32 rounding into the weights (seen: a grad norm of 18.7 off by 1.0e-6 of itself).
-            assert two[key] == pytest.approx(one[key], rel=1e-5, abs=1e-5), (recipe, key, one["step"])
+            # Within 1e-5, or one part in a million for values above 10: fp32's own precision, as the
+            # all-reduce sums in another order than one process does. Grad norms get ten parts in a
+            # million: they sum every parameter's gradient, and by step 3 two updates have carried that
+            # rounding into the weights (seen: a grad norm of 18.7 off by 1.0e-6 of itself).
+            rel = 1e-5 if key == "grad_norm" else 1e-6
+            assert two[key] == pytest.approx(one[key], rel=rel, abs=1e-5), (recipe, key, one["step"])
 
 
 @pytest.mark.parametrize("recipe", list(RECIPES))
