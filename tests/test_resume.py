@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from worldjepa.config import to_dict
-from worldjepa.errors import CheckpointError
+from worldjepa.errors import CheckpointError, ConfigError
 from worldjepa.train import Trainer, pretrain
 from worldjepa.train.metrics import read_metrics
+from worldjepa.train.resume_recipe import recipe_changes
 from worldjepa.train.state import latest_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -133,8 +134,26 @@ def test_resume_from_a_corrupt_checkpoint_is_a_checkpoint_error(tiny_config, dam
 
 def test_resume_with_another_architecture_is_a_checkpoint_error(tiny_config):
     sigreg = ["objective.regularizer=sigreg", "objective.sigreg_slices=16"]
-    pretrain(tiny_config(*sigreg, steps=2))
+    config_file = pretrain(tiny_config(*sigreg, steps=2)).run_dir / "config.yaml"
+    config_file.unlink()  # a run folder without its recipe: only the checkpoint's keys are checked
     with pytest.raises(CheckpointError, match="target_encoder"):
         pretrain(tiny_config(steps=4), resume=True)  # EMA needs a target encoder the file lacks
     with pytest.raises(CheckpointError, match="missing keys"):
         pretrain(tiny_config(*sigreg, "model.encoder_overrides.depth=2", steps=4), resume=True)
+
+
+def test_resume_with_another_recipe_names_what_differs(tiny_config):
+    pretrain(tiny_config(steps=2))
+    with pytest.raises(ConfigError, match=r"optim\.lr: .* in the run, 0\.5 now") as error:
+        pretrain(tiny_config("optim.lr=0.5", "run.seed=7", steps=2), resume=True)
+    assert "run.seed" in str(error.value) and "config.yaml --resume" in str(error.value)
+    # Where and how it runs and reports may change: these resume.
+    resumed = pretrain(tiny_config("run.log_every=3", "run.progress=false", steps=2), resume=True)
+    assert resumed.steps == 2
+
+
+def test_recipe_changes_ignores_settings_the_saved_recipe_predates():
+    saved = {"optim": {"lr": 0.001}, "run": {"log_every": 10}}
+    now = {"optim": {"lr": 0.001, "new_knob": 3}, "run": {"log_every": 5}}
+    assert recipe_changes(saved, now) == []
+    assert recipe_changes(saved, {"optim": {"lr": 0.002}}) == ["optim.lr: 0.001 in the run, 0.002 now"]

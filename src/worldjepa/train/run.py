@@ -19,6 +19,7 @@ from worldjepa.hub.model_files import save_model_files
 from worldjepa.io import write_text
 from worldjepa.train.config import RunSection
 from worldjepa.train.distributed import World, setup_distributed
+from worldjepa.train.resume_recipe import check_resume_recipe
 from worldjepa.train.sampler import EpochIndexed, GlobalBatchSampler
 from worldjepa.train.state import latest_checkpoint, load_checkpoint, save_checkpoint
 
@@ -73,6 +74,7 @@ class TrainingRun:
         if path is None:
             self.console.print(f"[yellow]No checkpoint in {self.run_dir}; starting from step 0.")
             return self.fresh_start()
+        check_resume_recipe(self.run_dir, to_dict(self.config))
         saved = load_checkpoint(path, self.checkpoint_models(), self.optimizer)
         self.console.print(f"Resumed from {path} (step {saved['step']}).")
         return int(saved["step"])
