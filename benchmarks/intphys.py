@@ -25,7 +25,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/bench_intphys")
     parser.add_argument("--pairs", type=int, default=50, help="pairs per property")
-    parser.add_argument("--checkpoint", default=None, help="score this model instead of pretraining")
+    parser.add_argument(
+        "--checkpoint", default=None, help="score this model (folder, .pt, release) instead of pretraining"
+    )
+    parser.add_argument("--context-frames", type=int, default=None, help="context frames per window")
+    parser.add_argument("--future-frames", type=int, default=None, help="frames each window predicts")
     parser.add_argument("--config", default="configs/vjepa_physics.yaml")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], help="recipe override key=value"
@@ -44,6 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         args.pairs,
         seed=args.seed,
         checkpoint=args.checkpoint,
+        context_frames=args.context_frames,
+        future_frames=args.future_frames,
         recipe=args.config,
         overrides=args.overrides,
         pixel_steps=args.pixel_steps,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
@@ -17,11 +18,13 @@ from worldjepa.data.physics import (
     load_physics_videos,
 )
 from worldjepa.data.video import write_video
-from worldjepa.errors import CheckpointError, DataError
+from worldjepa.errors import CheckpointError, ConfigError, DataError
 from worldjepa.eval.pixel_baseline import PixelScorer, train_pixel_predictor
 from worldjepa.eval.surprise import JepaScorer, load_jepa_scorer, surprise_curve, video_surprise
 from worldjepa.eval.surprise_pairs import pair_credit, score_pairs
 from worldjepa.hub import save_model_files
+from worldjepa.hub.load import load
+from worldjepa.hub.pretrained import Pretrained
 from worldjepa.models import create_model
 from worldjepa.objectives import normalize_targets
 
@@ -97,6 +100,43 @@ def test_an_image_model_is_not_a_video_model(tmp_path):
         load_jepa_scorer(encoder_only)
 
 
+def test_a_released_format_model_scores_with_its_own_predictor_over_any_window(tmp_path):
+    pytest.importorskip("transformers")
+    from vjepa2_tiny import tiny_hf_model
+
+    tiny_hf_model().save_pretrained(tmp_path / "hf")  # 4-frame clips, 32 px, like a release's files
+    video = random_video(10)
+    scorer = load_jepa_scorer(tmp_path / "hf", context_frames=2, future_frames=4)  # a 6-frame window
+    assert (scorer.context_frames, scorer.future_frames) == (2, 4)
+    curve = surprise_curve(scorer, video)
+    assert curve.per_frame.shape == (10,) and np.all(curve.per_frame[2:] > 0)
+    loaded = load(tmp_path / "hf")
+    by_hand = JepaScorer(loaded.encoder, loaded.predictor, loaded.encoder, 2, future_frames=4)
+    assert np.allclose(surprise_curve(by_hand, video).per_frame, curve.per_frame, atol=1e-6)
+    default = load_jepa_scorer(tmp_path / "hf")  # no recipe: half the model's clip predicts the rest
+    assert (default.context_frames, default.future_frames) == (2, 2)
+
+
+def test_surprise_needs_the_mask_token_predictor(tmp_path, monkeypatch):
+    encoder = create_model("vit_test")
+    action_conditioned = Pretrained(encoder, create_model("ac_predictor_test", state_dim=2, extrinsics_dim=1))
+    hub_load = importlib.import_module("worldjepa.hub.load")  # the module; worldjepa.hub.load is the function
+    monkeypatch.setattr(hub_load, "load", lambda name: action_conditioned)
+    with pytest.raises(CheckpointError, match="action-conditioned predictor"):
+        load_jepa_scorer("vjepa2-ac-vitg")
+    monkeypatch.setattr(hub_load, "load", lambda name: Pretrained(encoder))
+    with pytest.raises(CheckpointError, match="no predictor"):
+        load_jepa_scorer("some/encoder-only")
+
+
+def test_a_window_must_be_whole_tubelets():
+    encoder, predictor = create_model("vit_test"), create_model("predictor_test")
+    with pytest.raises(ConfigError, match="future_frames = 3 must be a positive multiple of the tubelet"):
+        JepaScorer(encoder, predictor, encoder, 2, future_frames=3)
+    with pytest.raises(ConfigError, match="context_frames = 4"):
+        JepaScorer(encoder, predictor, encoder, 4)  # the whole 4-frame clip, nothing left to predict
+
+
 def test_random_weights_differ_from_the_model(scorer):
     clips = torch.randn(2, 3, 4, 32, 32)
     fresh = scorer.with_random_weights(seed=1)
@@ -143,6 +183,8 @@ def test_pixel_baseline_trains_and_scores(tmp_path):
     pixel = PixelScorer(model, size=32)
     curve = surprise_curve(pixel, random_video(8))
     assert curve.per_frame.shape == (8,) and curve.max > 0
+    # fewer clips than one batch: it trains on batches of all of them (it used to wait forever)
+    train_pixel_predictor(dataset, context_frames=2, future_frames=2, steps=2, batch_size=32)
 
 
 def test_cli_writes_documented_json_and_a_plot(tmp_path, video_model):
@@ -171,6 +213,22 @@ def test_cli_scores_a_folder_of_pairs(tmp_path, video_model, pairs):
     assert set(report["models"]) == {"jepa", "random_init", "persistence"} and report["pairs"] == 4
 
 
+def test_cli_takes_a_released_format_model_and_its_window(tmp_path):
+    pytest.importorskip("transformers")
+    from vjepa2_tiny import tiny_hf_model
+
+    tiny_hf_model().save_pretrained(tmp_path / "hf")
+    video, out = tmp_path / "clip.mp4", tmp_path / "s.json"
+    write_video(video, random_video(10))
+    args = ("--model", tmp_path / "hf", "--context-frames", 2, "--future-frames", 4, "--json", out)
+    result = invoke("surprise", video, *args)
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(out.read_text())
+    assert len(entry["surprise"]) == 10 and entry["context_frames"] == 2
+    odd = invoke("surprise", video, "--model", tmp_path / "hf", "--future-frames", 3)
+    assert failed_cleanly(odd, "future_frames = 3", "multiple of the tubelet size")
+
+
 def test_cli_errors_are_clean(tmp_path, video_model):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video")
@@ -182,6 +240,22 @@ def test_cli_errors_are_clean(tmp_path, video_model):
     assert failed_cleanly(invoke("surprise", short, "--checkpoint", image), "not a V-JEPA video model")
     assert failed_cleanly(invoke("surprise", "--pairs", tmp_path, "--checkpoint", video_model), "no pairs")
     assert failed_cleanly(invoke("surprise", short), "--checkpoint")
+
+
+def test_physics_bench_scores_a_released_format_model(tmp_path):
+    pytest.importorskip("transformers")
+    from vjepa2_tiny import tiny_hf_model
+
+    tiny_hf_model().save_pretrained(tmp_path / "hf")
+    data = ("--set", "data.num_videos=2", "--set", f"data.root={tmp_path / 'data'}")
+    window = ("--context-frames", 2, "--future-frames", 4)
+    out = tmp_path / "bench"
+    args = ("--pairs", 1, "--pixel-steps", 2, *data)
+    result = invoke("physics-bench", "--out", out, "--model", tmp_path / "hf", *window, *args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "results.json").read_text())
+    assert (summary["context_frames"], summary["future_frames"], summary["pretrain_steps"]) == (2, 4, None)
+    assert set(summary["accuracy"]) == {"jepa", "random_init", "persistence", "pixels"}
 
 
 def test_physics_bench_end_to_end_on_a_tiny_budget(tmp_path):

@@ -14,8 +14,17 @@ from rich.table import Table
 from worldjepa.cli_app import DEVICE, OVERRIDES, RECIPE, SEED, app, user_errors
 from worldjepa.errors import ConfigError
 
-CHECKPOINT = typer.Option("--checkpoint", help="V-JEPA model folder (config.json + weights).")
-CONTEXT = typer.Option("--context-frames", help="Frames of context per window; default: the recipe's.")
+CHECKPOINT = typer.Option(
+    "--checkpoint",
+    "--model",
+    help="V-JEPA model with its predictor: worldjepa or HF folder, official .pt, HF repo id or release name.",
+)
+CONTEXT = typer.Option(
+    "--context-frames", help="Frames of context per window; default: the recipe's split, else half the clip."
+)
+FUTURE = typer.Option(
+    "--future-frames", help="Frames each window predicts; default: the rest of the model's clip."
+)
 
 
 def pairs_table(report: dict, summary: str = "max") -> Table:
@@ -51,7 +60,7 @@ def videos_table(results: list[dict]) -> Table:
 @user_errors
 def surprise(
     videos: Annotated[list[Path] | None, typer.Argument(help="Video files (anything PyAV decodes).")] = None,
-    checkpoint: Annotated[Path | None, CHECKPOINT] = None,
+    checkpoint: Annotated[str | None, CHECKPOINT] = None,
     pairs: Annotated[
         Path | None, typer.Option("--pairs", help="Folder of NAME_possible.mp4 / NAME_impossible.mp4 pairs.")
     ] = None,
@@ -66,6 +75,7 @@ def surprise(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG plot here.")] = None,
     context_frames: Annotated[int | None, CONTEXT] = None,
+    future_frames: Annotated[int | None, FUTURE] = None,
     seed: Annotated[int, SEED] = 0,
     device: Annotated[str, DEVICE] = "auto",
 ):
@@ -77,12 +87,13 @@ def surprise(
 
     if checkpoint is None:
         raise ConfigError(
-            "surprise needs --checkpoint, a V-JEPA model folder (e.g. runs/vjepa_physics/model)."
+            "surprise needs --checkpoint, a V-JEPA model with its predictor (e.g. runs/vjepa_physics/model "
+            "or vjepa2-vitl-fpc64-256)."
         )
     if bool(videos) == (pairs is not None):
         raise ConfigError("Give either video files or --pairs DIR (not both, not neither).")
     seed_everything(seed)
-    scorer = load_jepa_scorer(checkpoint, context_frames, resolve_device(device))
+    scorer = load_jepa_scorer(checkpoint, context_frames, resolve_device(device), future_frames)
     console = Console()
     if pairs is not None:
         from worldjepa.eval.surprise_pairs import score_pairs
@@ -121,8 +132,13 @@ def physics_bench(
     out: Annotated[Path, typer.Option("--out", help="Folder for pairs, checkpoint, results.json and chart.")],
     pairs_per_property: Annotated[int, typer.Option("--pairs", help="Pairs generated per property.")] = 50,
     checkpoint: Annotated[
-        Path | None, typer.Option("--checkpoint", help="Skip pretraining: score this model.")
+        str | None,
+        typer.Option(
+            "--checkpoint", "--model", help="Skip pretraining: score this model (as surprise does)."
+        ),
     ] = None,
+    context_frames: Annotated[int | None, CONTEXT] = None,
+    future_frames: Annotated[int | None, FUTURE] = None,
     config: Annotated[Path, RECIPE] = Path("configs/vjepa_physics.yaml"),
     overrides: Annotated[list[str] | None, OVERRIDES] = None,
     pixel_steps: Annotated[
@@ -145,6 +161,8 @@ def physics_bench(
         pairs_per_property,
         seed=seed,
         checkpoint=checkpoint,
+        context_frames=context_frames,
+        future_frames=future_frames,
         recipe=config,
         overrides=list(overrides or []),
         pixel_steps=pixel_steps,

@@ -31,6 +31,8 @@ def run_intphys(
     pairs_per_property: int = 50,
     seed: int = 0,
     checkpoint: str | Path | None = None,
+    context_frames: int | None = None,
+    future_frames: int | None = None,
     recipe: str | Path = "configs/vjepa_physics.yaml",
     overrides: Sequence[str] = (),
     pixel_steps: int = 1000,
@@ -41,6 +43,8 @@ def run_intphys(
     (max surprise), "accuracy_mean_surprise" (the same with mean surprise), "checkpoint",
     "seconds", ..., "report" (the full `score_pairs` report, also in results.json)}.
 
+    checkpoint: anything `load_jepa_scorer` takes, a released V-JEPA 2 model included;
+    context_frames, future_frames: its window (default: the recipe's split, else half the clip each).
     The pixel baseline trains on the recipe's data (possible videos) for `pixel_steps` steps.
     `minutes` sets pretraining's length by time instead of `optim.steps`: the steps that fit in that
     many minutes on this machine, measured (`worldjepa.train.budget`).
@@ -76,7 +80,7 @@ def run_intphys(
             started = time.perf_counter()
         checkpoint = pretrain(config, resume=True).model_dir
         seconds["pretrain"] = time.perf_counter() - started
-    jepa = load_jepa_scorer(checkpoint, device=device)
+    jepa = load_jepa_scorer(checkpoint, context_frames, device, future_frames)
     started = time.perf_counter()
     config.data.frames_per_clip = jepa.context_frames + jepa.future_frames
     dataset, _ = build_dataset(config.data, split="train", seed=seed)
@@ -94,7 +98,7 @@ def run_intphys(
         "jepa": jepa,
         "random_init": jepa.with_random_weights(seed),
         "persistence": jepa.persistence(),
-        "pixels": PixelScorer(pixels, jepa.size, jepa.stride, device),
+        "pixels": PixelScorer(pixels, config.data.crop_size, jepa.stride, device),  # the size it trained at
     }
     started = time.perf_counter()
     report = score_pairs(pairs, scorers)

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from worldjepa.data.video_dataset import VideoDataset
+from worldjepa.errors import DataError
 
 
 class PixelPredictor(nn.Module):
@@ -71,7 +72,11 @@ def train_pixel_predictor(
     device: str | torch.device = "cpu",
 ) -> PixelPredictor:
     """Fit a PixelPredictor with L1 on the clips of `dataset` (items {"video": [3, T, S, S]} with
-    T >= context_frames + future_frames); AdamW, cosine learning rate."""
+    T >= context_frames + future_frames); AdamW, cosine learning rate. A dataset smaller than one
+    batch trains on batches of all its clips."""
+    if len(dataset) == 0:
+        raise DataError("The pixel baseline has no clips to train on: the dataset is empty.")
+    batch_size = min(batch_size, len(dataset))
     torch.manual_seed(seed)
     device = torch.device(device)
     model = PixelPredictor(context_frames, future_frames).to(device)

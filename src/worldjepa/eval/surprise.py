@@ -25,7 +25,8 @@ from torch import Tensor, nn
 
 from worldjepa.data.transforms import frames_to_tensor, resize, to_clip
 from worldjepa.data.video import read_video
-from worldjepa.errors import CheckpointError, DataError
+from worldjepa.errors import CheckpointError, ConfigError, DataError
+from worldjepa.hub.hf_format import is_hf_folder
 from worldjepa.hub.model_files import load_model_files, read_model_config
 from worldjepa.models.presets import build_model
 from worldjepa.objectives import normalize_targets
@@ -75,6 +76,7 @@ class JepaScorer:
         target_encoder: nn.Module,
         context_frames: int,
         device: str | torch.device = "cpu",
+        future_frames: int | None = None,
     ):
         c = encoder.config
         if not c.is_video:
@@ -82,17 +84,24 @@ class JepaScorer:
                 "surprise needs a video model (encoder num_frames > 1, a V-JEPA checkpoint); "
                 "this encoder takes images."
             )
-        if context_frames % c.tubelet_size or not 0 < context_frames < c.num_frames:
-            raise CheckpointError(
-                f"context_frames = {context_frames} must be a multiple of the tubelet size "
-                f"{c.tubelet_size} between 0 and the model's {c.num_frames}-frame clip."
-            )
+        if future_frames is None:
+            if context_frames >= c.num_frames:
+                raise ConfigError(
+                    f"context_frames = {context_frames} leaves nothing of the model's {c.num_frames}-frame "
+                    "clip to predict: give a shorter context, or future_frames as well."
+                )
+            future_frames = c.num_frames - context_frames
+        for name, frames in (("context_frames", context_frames), ("future_frames", future_frames)):
+            if frames <= 0 or frames % c.tubelet_size:
+                raise ConfigError(
+                    f"{name} = {frames} must be a positive multiple of the tubelet size {c.tubelet_size}."
+                )
         self.device = torch.device(device)
         self.encoder, self.predictor = encoder.to(self.device).eval(), predictor.to(self.device).eval()
         self.target_encoder = target_encoder.to(self.device).eval()
         self.tubelet = self.stride = c.tubelet_size
         self.size = c.img_size
-        self.context_frames, self.future_frames = context_frames, c.num_frames - context_frames
+        self.context_frames, self.future_frames = context_frames, future_frames
 
     @torch.no_grad()
     def window_errors(self, clips: Tensor) -> Tensor:
@@ -117,7 +126,9 @@ class JepaScorer:
             torch.manual_seed(seed)
             encoder = build_model(self.encoder.config)
             predictor = build_model(self.predictor.config)
-        return JepaScorer(encoder, predictor, copy.deepcopy(encoder), self.context_frames, self.device)
+        return JepaScorer(
+            encoder, predictor, copy.deepcopy(encoder), self.context_frames, self.device, self.future_frames
+        )
 
 
 class PersistenceScorer:
@@ -144,32 +155,62 @@ class PersistenceScorer:
 
 
 def load_jepa_scorer(
-    checkpoint: str | Path, context_frames: int | None = None, device: str | torch.device = "cpu"
+    checkpoint: str | Path,
+    context_frames: int | None = None,
+    device: str | torch.device = "cpu",
+    future_frames: int | None = None,
 ) -> JepaScorer:
-    """A JepaScorer from a V-JEPA model folder. The context defaults to the recipe's future-mask
-    split (masks.future_context of the clip, rounded to whole tubelets), else half the clip."""
-    config = read_model_config(checkpoint)
+    """A JepaScorer from a V-JEPA model with its mask-token predictor.
+
+    checkpoint: a worldjepa model folder (its target encoder, where it has one, gives the truth), or
+    anything `worldjepa.load` reads: a release name (`vjepa2-vitl-fpc64-256`), a Hugging Face repo id or
+    folder, an official `.pt` file (their one encoder gives the truth).
+    context_frames: defaults to the recipe's future-mask split (masks.future_context of the clip,
+    rounded to whole tubelets), else half the clip. future_frames: frames each window predicts;
+    defaults to the rest of the model's clip. Rotary (and sin-cos) positions let a window of any
+    whole number of tubelets through, so a 64-frame model can score 16-frame videos (e.g. 8 + 8).
+    """
+    path = Path(checkpoint)
+    if (path / "config.json").is_file() and not is_hf_folder(path):
+        encoder, predictor, target, recipe = worldjepa_models(path)
+    else:
+        from worldjepa.hub.load import load
+
+        model = load(checkpoint)
+        if model.predictor is None or model.action_conditioned:
+            kind = "an action-conditioned predictor" if model.action_conditioned else "no predictor"
+            raise CheckpointError(
+                f"'{checkpoint}' has {kind}; surprise needs V-JEPA's mask-token predictor "
+                "(a vjepa2-vit* release, not vjepa2-ac-vitg)."
+            )
+        encoder, predictor, target, recipe = model.encoder, model.predictor, model.encoder, {}
+    if context_frames is None and encoder.config.is_video:
+        frames, tubelet = encoder.config.num_frames, encoder.config.tubelet_size
+        fraction = recipe.get("masks", {}).get("future_context", 0.5)
+        steps = frames // tubelet
+        context_frames = min(max(1, round(steps * fraction)), steps - 1) * tubelet
+    return JepaScorer(encoder, predictor, target, context_frames, device, future_frames)
+
+
+def worldjepa_models(folder: Path) -> tuple[nn.Module, nn.Module, nn.Module, dict]:
+    """(encoder, predictor, target encoder or the encoder, recipe) of a worldjepa V-JEPA model folder."""
+    config = read_model_config(folder)
     kinds = {name: entry["kind"] for name, entry in config["models"].items()}
     if kinds.get("encoder") != "encoder" or kinds.get("predictor") != "predictor":
         raise CheckpointError(
-            f"'{checkpoint}' is not a V-JEPA video model: surprise needs an encoder and a predictor, "
+            f"'{folder}' is not a V-JEPA video model: surprise needs an encoder and a predictor, "
             f"it holds {', '.join(f'{n} ({k})' for n, k in kinds.items())}."
         )
-    encoder_config = config["models"]["encoder"]["config"]
-    if encoder_config.get("num_frames", 1) <= 1:
+    if config["models"]["encoder"]["config"].get("num_frames", 1) <= 1:
         raise CheckpointError(
-            f"'{checkpoint}' is an image model (num_frames = 1); surprise needs a video model "
+            f"'{folder}' is an image model (num_frames = 1); surprise needs a video model "
             "pretrained with V-JEPA (for example configs/vjepa_physics.yaml)."
         )
     names = ["encoder", "predictor"] + (["target_encoder"] if "target_encoder" in kinds else [])
-    models = load_model_files(checkpoint, names)
-    if context_frames is None:
-        frames, tubelet = encoder_config["num_frames"], encoder_config.get("tubelet_size", 2)
-        fraction = config.get("meta", {}).get("recipe", {}).get("masks", {}).get("future_context", 0.5)
-        steps = frames // tubelet
-        context_frames = min(max(1, round(steps * fraction)), steps - 1) * tubelet
+    models = load_model_files(folder, names)
     target = models.get("target_encoder", models["encoder"])
-    return JepaScorer(models["encoder"], models["predictor"], target, context_frames, device)
+    recipe = config.get("meta", {}).get("recipe", {})
+    return models["encoder"], models["predictor"], target, recipe
 
 
 def prepare_frames(frames: np.ndarray, size: int) -> Tensor:
