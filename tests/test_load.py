@@ -121,6 +121,8 @@ def test_names_and_paths_that_do_not_exist(tmp_path):
         worldjepa.load("someone/model", cache_dir=tmp_path, local_files_only=True)
     with pytest.raises(CheckpointError, match="does not exist"):
         worldjepa.load("./nowhere/vitl.pt")
+    with pytest.raises(CheckpointError, match="'runs/typo/model' does not exist"):
+        worldjepa.load("runs/typo/model")  # a path: a repo id has one slash
     with pytest.raises(ConfigError, match="which"):
         worldjepa.load("vjepa2-vitl-fpc64-256", which="ema")
 

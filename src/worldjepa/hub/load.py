@@ -44,7 +44,8 @@ def load(
         return load_path(path, which, preset)
     name = str(name_or_path)
     known = name in RELEASES or any(r.hf_repo == name for r in RELEASES.values())
-    if not known and (path.suffix in (".pt", ".pth", ".tar") or name.startswith((".", "/", "~"))):
+    looks_like_path = path.suffix in (".pt", ".pth", ".tar") or name.startswith((".", "/", "~"))
+    if not known and (looks_like_path or name.count("/") > 1):  # a repo id is owner/name
         raise CheckpointError(f"Checkpoint '{name}' does not exist.")
     if not known and name.count("/") == 1:
         try:
