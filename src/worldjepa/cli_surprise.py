@@ -114,7 +114,12 @@ def surprise(
     else:
         from worldjepa.viz.surprise_plot import plot_surprise_curves
 
-        results = [video_surprise(scorer, path) for path in videos]
+        results = []
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("videos", total=len(videos))
+            for path in videos:
+                results.append(video_surprise(scorer, path))
+                bar.advance(task)
         console.print(videos_table(results))
         outputs = results
         if plot is not None:
