@@ -255,15 +255,29 @@ class FutureMasks:
     `context_fraction` of the T time steps (at least 1, at most T - 1) are context. One MaskPair,
     identical for every sample. This is the prediction a world model makes (and the one physical
     surprise measures); mixed with tube masks it makes pretraining attend to motion.
+
+    `min_context_fraction` (optional, <= `context_fraction`) makes the split vary: each batch draws its
+    number of context steps uniformly from the whole steps between the two fractions, so one predictor
+    learns every horizon from 1 step ahead to T - lo steps ahead (and can be scored with any of them).
     """
 
-    def __init__(self, grid: tuple[int, int, int], context_fraction: float = 0.5):
+    def __init__(
+        self,
+        grid: tuple[int, int, int],
+        context_fraction: float = 0.5,
+        min_context_fraction: float | None = None,
+    ):
         self.grid = _check_grid(grid, 3)
         if self.grid[0] < 2:
             raise ConfigError(f"Future masks need at least 2 time steps in the token grid, got {self.grid}.")
-        _check_fraction("context_fraction", (context_fraction, context_fraction))
-        frames = self.grid[0]
-        self.context_frames = min(max(1, round(frames * context_fraction)), frames - 1)
+        lowest = context_fraction if min_context_fraction is None else min_context_fraction
+        _check_fraction("(min_context_fraction, context_fraction)", (lowest, context_fraction))
+        self.context_frames = self._steps(context_fraction)
+        self.min_context_frames = self._steps(lowest)
+
+    def _steps(self, fraction: float) -> int:
+        """Context time steps for `fraction` of the clip: at least 1, at most T - 1."""
+        return min(max(1, round(self.grid[0] * fraction)), self.grid[0] - 1)
 
     @property
     def total_tokens(self) -> int:
@@ -271,7 +285,10 @@ class FutureMasks:
 
     def __call__(self, batch_size: int, generator: torch.Generator) -> list[MaskPair]:
         _check_batch(batch_size)
-        cut = self.context_frames * self.grid[1] * self.grid[2]
+        steps = self.context_frames
+        if self.min_context_frames < steps:
+            steps = int(torch.randint(self.min_context_frames, steps + 1, (1,), generator=generator))
+        cut = steps * self.grid[1] * self.grid[2]
         ids = torch.arange(self.total_tokens).expand(batch_size, -1)
         return [MaskPair(context=ids[:, :cut].clone(), targets=[ids[:, cut:].clone()])]
 

@@ -25,7 +25,8 @@ class MaskSection:
     """kind: tube (V-JEPA 2, video) | multiblock (I-JEPA, images).
 
     `future`: add a pair whose context is the first `future_context` of the clip's time steps
-    and whose target is the rest (video only).
+    and whose target is the rest (video only); with `future_context_min`, each batch draws the split
+    between the two fractions (whole time steps), so the predictor learns several horizons.
     """
 
     kind: str = "tube"
@@ -39,6 +40,7 @@ class MaskSection:
     large_scale: float = 0.7
     future: bool = False
     future_context: float = 0.5
+    future_context_min: float | None = None
 
 
 @dataclass

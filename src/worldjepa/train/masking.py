@@ -30,7 +30,7 @@ def build_mask_generator(section: MaskSection, grid: tuple[int, int, int]):
         if n > 0
     ]
     if section.future:
-        generators.append(FutureMasks(grid, section.future_context))
+        generators.append(FutureMasks(grid, section.future_context, section.future_context_min))
     if not generators:
         raise ConfigError("The masks section gives no mask: set small_blocks, large_blocks or future.")
     return generators[0] if len(generators) == 1 else CombinedMasks(generators)
