@@ -257,8 +257,8 @@ class FutureMasks:
     surprise measures); mixed with tube masks it makes pretraining attend to motion.
 
     `min_context_fraction` (optional, <= `context_fraction`) makes the split vary: each batch draws its
-    number of context steps uniformly from the whole steps between the two fractions, so one predictor
-    learns every horizon from 1 step ahead to T - lo steps ahead (and can be scored with any of them).
+    number of context steps c uniformly from the whole steps between the two fractions and predicts the
+    other T - c, so one predictor learns several horizons (and can be scored with any of them).
     """
 
     def __init__(
