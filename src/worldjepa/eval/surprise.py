@@ -30,6 +30,7 @@ from worldjepa.hub.hf_format import is_hf_folder
 from worldjepa.hub.model_files import load_model_files, read_model_config
 from worldjepa.models.presets import build_model
 from worldjepa.objectives import normalize_targets
+from worldjepa.objectives.masks import context_steps
 
 WINDOWS_PER_BATCH = 16
 
@@ -187,8 +188,7 @@ def load_jepa_scorer(
     if context_frames is None and encoder.config.is_video:
         frames, tubelet = encoder.config.num_frames, encoder.config.tubelet_size
         fraction = recipe.get("masks", {}).get("future_context", 0.5)
-        steps = frames // tubelet
-        context_frames = min(max(1, round(steps * fraction)), steps - 1) * tubelet
+        context_frames = context_steps(frames // tubelet, fraction) * tubelet
     return JepaScorer(encoder, predictor, target, context_frames, device, future_frames)
 
 

@@ -249,6 +249,11 @@ def _collate(mask: Tensor, generator: torch.Generator) -> Tensor:
     return score.argsort(dim=1)[:, :k].sort(dim=1).values
 
 
+def context_steps(time_steps: int, fraction: float) -> int:
+    """Context time steps of a future split: `fraction` of `time_steps`, at least 1, at most T - 1."""
+    return min(max(1, round(time_steps * fraction)), time_steps - 1)
+
+
 class FutureMasks:
     """Predict the future: the context is every token of the first frames, the target every later one.
 
@@ -272,12 +277,8 @@ class FutureMasks:
             raise ConfigError(f"Future masks need at least 2 time steps in the token grid, got {self.grid}.")
         lowest = context_fraction if min_context_fraction is None else min_context_fraction
         _check_fraction("(min_context_fraction, context_fraction)", (lowest, context_fraction))
-        self.context_frames = self._steps(context_fraction)
-        self.min_context_frames = self._steps(lowest)
-
-    def _steps(self, fraction: float) -> int:
-        """Context time steps for `fraction` of the clip: at least 1, at most T - 1."""
-        return min(max(1, round(self.grid[0] * fraction)), self.grid[0] - 1)
+        self.context_frames = context_steps(self.grid[0], context_fraction)
+        self.min_context_frames = context_steps(self.grid[0], lowest)
 
     @property
     def total_tokens(self) -> int:
