@@ -206,3 +206,22 @@ def test_schedules_reach_the_optimizer(tiny_config):
     assert decay["lr"] == no_decay["lr"] == lr
     assert decay["weight_decay"] == pytest.approx(wd) and no_decay["weight_decay"] == 0.0
     assert all(p.ndim > 1 for p in decay["params"])
+
+
+def test_predictor_lr_scale_gives_the_predictor_its_own_rate(tiny_config):
+    trainer = Trainer(tiny_config("optim.predictor_lr_scale=4", steps=10, out="fast_predictor"))
+    lr, _ = trainer.set_schedules(5)
+    names = {id(p): n for n, p in trainer.model.named_parameters()}
+    groups = trainer.optimizer.param_groups
+    assert len(groups) == 4
+    for group in groups:
+        in_predictor = {names[id(p)].startswith("predictor.") for p in group["params"]}
+        assert len(in_predictor) == 1
+        assert group["lr"] == pytest.approx(lr * (4.0 if in_predictor.pop() else 1.0))
+    run = pretrain(tiny_config("optim.predictor_lr_scale=4", steps=3, out="fast_predictor_run"))
+    assert all(math.isfinite(x) for x in losses(run.run_dir)) and len(losses(run.run_dir)) == 3
+
+
+def test_predictor_lr_scale_must_be_a_number_at_least_zero(tiny_config):
+    with pytest.raises(ConfigError, match="optim.predictor_lr_scale"):
+        tiny_config("optim.predictor_lr_scale=-1")

@@ -77,6 +77,7 @@ class OptimSection:
     final_weight_decay: float = 0.4
     betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float = 1.0
+    predictor_lr_scale: float = 1.0  # the predictor's lr over the encoder's (a faster predictor)
 
 
 @dataclass
@@ -124,7 +125,7 @@ class PretrainConfig:
                 f"objective.sigreg_ramp_steps = {self.objective.sigreg_ramp_steps}: give the steps over "
                 "which SIGReg's weight rises from 0 (>= 1), or 0 for its full weight from the start."
             )
-        for key in ("lr", "start_lr", "final_lr", "weight_decay", "final_weight_decay"):
+        for key in ("lr", "start_lr", "final_lr", "weight_decay", "final_weight_decay", "predictor_lr_scale"):
             value = getattr(self.optim, key)
             if not (math.isfinite(value) and value >= 0):
                 raise ConfigError(f"optim.{key} = {value} must be a finite number >= 0.")

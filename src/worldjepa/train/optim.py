@@ -16,25 +16,31 @@ from worldjepa.train.state import latest_checkpoint
 
 
 def build_adamw(model: nn.Module, optim: OptimSection) -> torch.optim.AdamW:
-    """AdamW over trainable parameters; biases and norms (1-d) get no weight decay."""
-    decay, no_decay = [], []
+    """AdamW over trainable parameters; biases and norms (1-d) get no weight decay. Parameters under
+    `predictor.` learn at `optim.predictor_lr_scale` times the schedule's rate (their own groups only
+    when the scale is not 1, so checkpoints of runs without it keep their layout)."""
+    groups: dict[tuple[bool, float], list[nn.Parameter]] = {}
     for name, p in model.named_parameters():
         if p.requires_grad:
-            (no_decay if p.ndim == 1 or name.endswith(".bias") else decay).append(p)
-    groups = [
-        {"params": decay, "weight_decay": optim.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
+            decays = not (p.ndim == 1 or name.endswith(".bias"))
+            scale = optim.predictor_lr_scale if name.startswith("predictor.") else 1.0
+            groups.setdefault((decays, scale), []).append(p)
+    order = sorted(groups, key=lambda key: (key[1] != 1.0, not key[0]))
+    param_groups = [
+        {"params": groups[key], "weight_decay": optim.weight_decay if key[0] else 0.0, "lr_scale": key[1]}
+        for key in order
     ]
-    return torch.optim.AdamW(groups, lr=optim.lr, betas=optim.betas)
+    return torch.optim.AdamW(param_groups, lr=optim.lr, betas=optim.betas)
 
 
 def apply_schedules(optimizer: torch.optim.Optimizer, step: int, optim: OptimSection) -> tuple[float, float]:
-    """Set this step's warmup-stable-decay lr and cosine weight decay; returns (lr, weight decay)."""
+    """Set this step's warmup-stable-decay lr (times each group's `lr_scale`) and cosine weight
+    decay; returns (lr, weight decay) of the unscaled groups."""
     o = optim
     lr = wsd_lr(step, o.steps, o.lr, o.start_lr, o.final_lr, o.warmup_steps, o.decay_fraction)
     wd = cosine_ramp(step, o.steps, o.weight_decay, o.final_weight_decay)
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)
         if group["weight_decay"] > 0:
             group["weight_decay"] = wd
     return lr, wd
