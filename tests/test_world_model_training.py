@@ -75,6 +75,9 @@ def test_frozen_encoder_needs_a_checkpoint_and_recipe_errors(tmp_path):
         load_world_model_config(None, ["objective.rollout_steps=9", "data.window=4"])
     with pytest.raises(ConfigError, match="regularizer"):
         load_world_model_config(None, ["objective.regularizer=sigregg"])
+    for bad in ("optim.lr=-0.001", "optim.predictor_lr_scale=nan"):  # the optim section checks itself
+        with pytest.raises(ConfigError, match=bad.split("=")[0]):
+            load_world_model_config(None, [bad])
 
 
 def test_eval_plan_writes_results_and_pictures(tmp_path, trained):

@@ -79,6 +79,12 @@ class OptimSection:
     grad_clip: float = 1.0
     predictor_lr_scale: float = 1.0  # the predictor's lr over the encoder's (a faster predictor)
 
+    def __post_init__(self):
+        for key in ("lr", "start_lr", "final_lr", "weight_decay", "final_weight_decay", "predictor_lr_scale"):
+            value = getattr(self, key)
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"optim.{key} = {value} must be a finite number >= 0.")
+
 
 @dataclass
 class RunSection:
@@ -125,10 +131,6 @@ class PretrainConfig:
                 f"objective.sigreg_ramp_steps = {self.objective.sigreg_ramp_steps}: give the steps over "
                 "which SIGReg's weight rises from 0 (>= 1), or 0 for its full weight from the start."
             )
-        for key in ("lr", "start_lr", "final_lr", "weight_decay", "final_weight_decay", "predictor_lr_scale"):
-            value = getattr(self.optim, key)
-            if not (math.isfinite(value) and value >= 0):
-                raise ConfigError(f"optim.{key} = {value} must be a finite number >= 0.")
 
 
 def load_pretrain_config(
