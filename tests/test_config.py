@@ -101,8 +101,16 @@ def test_bad_choices():
         load_pretrain_config(None, ["objective.loss=l3"])
     with pytest.raises(ConfigError, match="data.kind.*moving_digits"):
         load_pretrain_config(None, ["data.kind=moving_digit"])
-    with pytest.raises(ConfigError, match="steps"):
-        load_pretrain_config(None, ["optim.steps=0"])
+    for bad in (
+        "optim.steps=0",
+        "optim.warmup_steps=-1",
+        "optim.decay_fraction=1.5",
+        "optim.grad_clip=0",
+        "optim.betas=[0.9, 1.0]",
+        "data.batch_size=0",
+    ):
+        with pytest.raises(ConfigError, match=bad.split("=")[0]):
+            load_pretrain_config(None, [bad])
     with pytest.raises(ConfigError, match="sigreg_projector = -1.*width >= 1"):
         load_pretrain_config(None, ["objective.sigreg_projector=-1"])
     with pytest.raises(ConfigError, match="sigreg_ramp_steps = -5"):

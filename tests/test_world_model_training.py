@@ -75,7 +75,8 @@ def test_frozen_encoder_needs_a_checkpoint_and_recipe_errors(tmp_path):
         load_world_model_config(None, ["objective.rollout_steps=9", "data.window=4"])
     with pytest.raises(ConfigError, match="regularizer"):
         load_world_model_config(None, ["objective.regularizer=sigregg"])
-    for bad in ("optim.lr=-0.001", "optim.predictor_lr_scale=nan"):  # the optim section checks itself
+    # the optim section checks itself
+    for bad in ("optim.lr=-0.001", "optim.predictor_lr_scale=nan", "optim.steps=0", "optim.grad_clip=-1"):
         with pytest.raises(ConfigError, match=bad.split("=")[0]):
             load_world_model_config(None, [bad])
 

@@ -84,6 +84,23 @@ class OptimSection:
             value = getattr(self, key)
             if not (math.isfinite(value) and value >= 0):
                 raise ConfigError(f"optim.{key} = {value} must be a finite number >= 0.")
+        if self.steps < 1 or self.warmup_steps < 0:
+            raise ConfigError(
+                f"optim.steps = {self.steps} and optim.warmup_steps = {self.warmup_steps}: give at least "
+                "1 training step and 0 or more warmup steps."
+            )
+        if not 0 <= self.decay_fraction <= 1:
+            raise ConfigError(
+                f"optim.decay_fraction = {self.decay_fraction} must lie in [0, 1]: the share of the run "
+                "over which the learning rate decays (0: no decay)."
+            )
+        if not (math.isfinite(self.grad_clip) and self.grad_clip > 0):
+            raise ConfigError(
+                f"optim.grad_clip = {self.grad_clip} must be a finite number > 0 (the largest gradient "
+                "norm); a large value such as 1e9 turns clipping off."
+            )
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ConfigError(f"optim.betas = {self.betas} must be two numbers in [0, 1), e.g. [0.9, 0.999].")
 
 
 @dataclass
@@ -119,8 +136,8 @@ class PretrainConfig:
         for key, (value, allowed) in choices.items():
             if value not in allowed:
                 raise ConfigError(f"{key} = '{value}' is not one of {allowed}.")
-        if self.optim.steps < 1 or self.data.batch_size < 1:
-            raise ConfigError("optim.steps and data.batch_size must be at least 1.")
+        if self.data.batch_size < 1:
+            raise ConfigError(f"data.batch_size = {self.data.batch_size} must be at least 1.")
         if self.objective.sigreg_projector < 0:
             raise ConfigError(
                 f"objective.sigreg_projector = {self.objective.sigreg_projector}: give a width >= 1 for a "

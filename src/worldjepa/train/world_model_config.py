@@ -136,8 +136,8 @@ class WorldModelTrainConfig:
             raise ConfigError(
                 "dynamics.steps > 0 refits compact latents: use model.latent pooled or projected."
             )
-        if self.optim.steps < 1 or self.data.batch_size < 1 or self.data.window < 1:
-            raise ConfigError("optim.steps, data.batch_size and data.window must be at least 1.")
+        if self.data.batch_size < 1 or self.data.window < 1:
+            raise ConfigError("data.batch_size and data.window must be at least 1.")
 
 
 def load_world_model_config(
