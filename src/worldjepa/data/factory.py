@@ -52,6 +52,8 @@ class DataConfig:
             )
         if self.kind in ("video_folder", "image_folder", "two_rooms") and not self.root:
             raise ConfigError(f"data.kind = '{self.kind}' needs data.root, the folder to read.")
+        if self.batch_size < 1:
+            raise ConfigError(f"data.batch_size = {self.batch_size} must be at least 1.")
 
 
 def moving_digits_root(config: DataConfig, split: str) -> Path:

@@ -136,8 +136,6 @@ class PretrainConfig:
         for key, (value, allowed) in choices.items():
             if value not in allowed:
                 raise ConfigError(f"{key} = '{value}' is not one of {allowed}.")
-        if self.data.batch_size < 1:
-            raise ConfigError(f"data.batch_size = {self.data.batch_size} must be at least 1.")
         if self.objective.sigreg_projector < 0:
             raise ConfigError(
                 f"objective.sigreg_projector = {self.objective.sigreg_projector}: give a width >= 1 for a "

@@ -53,6 +53,10 @@ class TrajectorySection:
     batch_size: int = 64
     num_workers: int = 0
 
+    def __post_init__(self):
+        if self.batch_size < 1 or self.window < 1:
+            raise ConfigError("data.batch_size and data.window must be at least 1.")
+
 
 @dataclass
 class WorldObjectiveSection:
@@ -136,8 +140,6 @@ class WorldModelTrainConfig:
             raise ConfigError(
                 "dynamics.steps > 0 refits compact latents: use model.latent pooled or projected."
             )
-        if self.data.batch_size < 1 or self.data.window < 1:
-            raise ConfigError("data.batch_size and data.window must be at least 1.")
 
 
 def load_world_model_config(
