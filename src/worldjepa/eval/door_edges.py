@@ -1,14 +1,13 @@
 """Where a world model puts the door's edges: how much wider (or narrower) its door is than the frame's.
 
 `wall_push` checks the wall away from the door; planning also needs the door's edges exact. A model
-whose door is even 1 px wider per side than the real one sends the planner through the corner, where
-the real agent sticks (`TwoRoomsTrueDynamics(door_margin=m)` measures the cost; see the README). This
+whose door is even 1 px wider per side than the real one sends the planner through the corner, where the
+real agent sticks (`TwoRoomsTrueDynamics(door_margin=m)` measures the cost: benchmarks/RESULTS.md). This
 test renders the agent just in front of the door at heights from inside the free lane to a few px over
 the wall's end, pushes it straight through, and reads with a linear position probe how far the model's
-agent gets between the blocked end (the wall's face) and the free end (no wall). `pass` per height is
-0 for blocked and 1 for free; the model's `door_margin` is where its pass crosses one half: 0 for exact
-edges, positive for a door too wide.
-"""
+agent gets between the blocked end (the wall's face) and the free end (no wall). `pass` per height is 0
+for blocked and 1 for free; the model's `door_margin` is where its pass crosses one half: 0 for exact
+edges, positive for a door too wide."""
 
 from __future__ import annotations
 
