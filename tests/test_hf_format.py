@@ -100,6 +100,8 @@ def test_export_refuses_what_transformers_cannot_hold(tmp_path):
     encoder = create_model("vit_test")
     with pytest.raises(ConfigError, match="img_size 32 vs 64"):
         hf_from_configs(encoder.config, create_model("predictor_test", img_size=64).config)
+    with pytest.raises(ConfigError, match="predict_change"):
+        hf_from_configs(encoder.config, create_model("predictor_test", predict_change=True).config)
     with pytest.raises(ConfigError, match="V-JEPA 2-AC"):
         save_hf(tmp_path / "ac", Pretrained(encoder, create_model("ac_predictor_test")))
     with pytest.raises(ConfigError, match="rope"):

@@ -109,6 +109,11 @@ def hf_from_configs(encoder: EncoderConfig, predictor: PredictorConfig) -> dict[
             f"(num_frames > 1, pos_embed 'rope', rope_layout 'vjepa2'); this encoder has num_frames "
             f"{encoder.num_frames}, pos_embed '{encoder.pos_embed}', rope_layout '{encoder.rope_layout}'."
         )
+    if predictor.predict_change:
+        raise ConfigError(
+            "This predictor predicts changes over the context (predict_change), which the Hugging Face "
+            "V-JEPA 2 format cannot describe; save it as a worldjepa checkpoint instead."
+        )
     if (
         predictor.pos_embed != "rope"
         or predictor.rope_layout != "vjepa2"

@@ -63,6 +63,11 @@ class PredictorConfig:
     tubelet_size: int = 2
     num_mask_tokens: int = 10
     zero_init_mask_tokens: bool = True
+    # False (V-JEPA 2): predict each target token outright. True: predict it as a change over the
+    # latest earlier context token at the same place, layer-normed as targets are and without gradient
+    # (where no context token shares its place, the change is the whole prediction); the output
+    # projection starts at zero, so an untrained predictor says "nothing changes".
+    predict_change: bool = False
     qkv_bias: bool = True
     norm_eps: float = 1e-6
     drop_path_rate: float = 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 import torch.utils.checkpoint
 from torch import Tensor, nn
 
@@ -18,13 +19,27 @@ def gather(x: Tensor, ids: Tensor) -> Tensor:
     return torch.gather(x, 1, ids.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
+def latest_at_same_place(context: Tensor, context_ids: Tensor, target_ids: Tensor, per_step: int) -> Tensor:
+    """For each target, the latest context token at its place from an earlier time step.
+
+    context [B, Nc, D], context_ids [B, Nc], target_ids [B, Nt] (ids = step * per_step + place)
+    -> [B, Nt, D], zeros where no earlier context token shares the target's place."""
+    ctx_step, ctx_place = context_ids // per_step, context_ids % per_step
+    tgt_step, tgt_place = target_ids // per_step, target_ids % per_step
+    earlier = (ctx_place[:, None, :] == tgt_place[:, :, None]) & (ctx_step[:, None, :] < tgt_step[:, :, None])
+    latest = torch.where(earlier, ctx_step[:, None, :], -1).argmax(-1)  # [B, Nt]
+    return gather(context, latest) * earlier.any(-1, keepdim=True).to(context.dtype)
+
+
 class Predictor(nn.Module):
     """forward(context [B, Nc, De], context_ids [B, Nc], target_ids [B, Nt]) -> [B, Nt, De].
 
     Order of operations (as V-JEPA 2): context -> linear to predictor width; targets start as
     mask_tokens[mask_index % n]; both are sorted by position, run through the blocks, unsorted;
     the targets are returned after the final LayerNorm and the projection back to encoder width.
-    Positions come from `grid` (default: the square grid of the config).
+    Positions come from `grid` (default: the square grid of the config). With
+    `config.predict_change`, that output is added to `latest_at_same_place` of the layer-normed context
+    (without gradient into the context through that copy).
     """
 
     def __init__(self, config: PredictorConfig):
@@ -44,6 +59,9 @@ class Predictor(nn.Module):
         self.predictor_proj = nn.Linear(width, c.embed_dim)
         init_vit_weights(self, c.init_std)
         rescale_residual_branches(self.predictor_blocks)
+        if c.predict_change:
+            nn.init.zeros_(self.predictor_proj.weight)
+            nn.init.zeros_(self.predictor_proj.bias)
         if not c.zero_init_mask_tokens:
             for token in self.mask_tokens:
                 nn.init.trunc_normal_(token, std=c.init_std)
@@ -75,7 +93,13 @@ class Predictor(nn.Module):
                 x = block(x, rope=rope)
         x = self.predictor_norm(x)
         x = gather(x, torch.argsort(order, dim=1))[:, n_ctx:]
-        return self.predictor_proj(x)
+        out = self.predictor_proj(x)
+        if self.config.predict_change:
+            # Layer-normed as the targets are; no gradient, so the encoder is not pushed towards
+            # features that hold still over time (which made the copy exact and the rank collapse).
+            normed = F.layer_norm(context.detach(), (context.shape[-1],))
+            out = out + latest_at_same_place(normed, context_ids.long(), target_ids.long(), grid[1] * grid[2])
+        return out
 
     def check(
         self, context: Tensor, context_ids: Tensor, target_ids: Tensor, grid: tuple[int, int, int]
