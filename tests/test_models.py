@@ -3,6 +3,7 @@ import torch
 
 from worldjepa.errors import ConfigError, ShapeError
 from worldjepa.models import create_model
+from worldjepa.objectives.losses import normalize_targets
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -184,32 +185,39 @@ def test_predictor_mask_tokens_zero_or_random_init():
         predictor(num_mask_tokens=0)
 
 
+CHANGE_GRID = (3, 4, 4)  # ids: step * 16 + place
+
+
+def change_inputs():
+    """Context and target ids on CHANGE_GRID where some targets have earlier context at their place."""
+    context = torch.randn(1, 5, 32, generator=torch.Generator().manual_seed(5))
+    context_ids = torch.tensor([[1, 17, 2, 5, 37]])  # places 1, 1, 2, 5, 5 at steps 0, 1, 0, 0, 2
+    target_ids = torch.tensor([[33, 34, 19, 18, 21]])  # (step, place): (2,1) (2,2) (1,3) (1,2) (1,5)
+    return context, context_ids, target_ids
+
+
 @torch.no_grad()
 def test_predict_change_starts_from_the_latest_earlier_context_token_at_the_same_place():
     pred = predictor(predict_change=True)
-    grid = (3, 4, 4)  # ids: step * 16 + place
-    context_ids = torch.tensor([[1, 17, 2, 5, 37]])  # places 1, 1, 2, 5, 5 at steps 0, 1, 0, 0, 2
-    context = torch.randn(1, 5, 32, generator=torch.Generator().manual_seed(5))
-    target_ids = torch.tensor([[33, 34, 19, 18, 21]])  # (step, place): (2,1) (2,2) (1,3) (1,2) (1,5)
-    normed = torch.nn.functional.layer_norm(context, (32,))
+    context, context_ids, target_ids = change_inputs()
+    normed = normalize_targets(context)
     expected = torch.stack([normed[0, 1], normed[0, 2], torch.zeros(32), normed[0, 2], normed[0, 3]])[None]
-    assert torch.allclose(pred(context, context_ids, target_ids, grid=grid), expected, atol=1e-6)
+    assert torch.allclose(pred(context, context_ids, target_ids, grid=CHANGE_GRID), expected, atol=1e-6)
     # Trained, the predictor adds its own output to that copy.
     trained = randomize(predictor(predict_change=True))
     outright = randomize(predictor())
-    change = trained(context, context_ids, target_ids, grid=grid) - expected
-    assert torch.allclose(change, outright(context, context_ids, target_ids, grid=grid), atol=1e-4)
+    change = trained(context, context_ids, target_ids, grid=CHANGE_GRID) - expected
+    assert torch.allclose(change, outright(context, context_ids, target_ids, grid=CHANGE_GRID), atol=1e-4)
 
 
 def test_predict_change_sends_no_gradient_through_the_copy():
-    context = torch.randn(1, 5, 32, generator=torch.Generator().manual_seed(5))
-    context_ids, target_ids = torch.tensor([[1, 17, 2, 5, 37]]), torch.tensor([[33, 34, 18, 21]])
+    context, context_ids, target_ids = change_inputs()
+    weights = torch.randn(1, 5, 32, generator=torch.Generator().manual_seed(6))
     grads = []
     for change in (True, False):
         pred = randomize(predictor(predict_change=change))
         x = context.clone().requires_grad_()
-        weights = torch.randn(1, 4, 32, generator=torch.Generator().manual_seed(6))
-        (pred(x, context_ids, target_ids, grid=(3, 4, 4)) * weights).sum().backward()
+        (pred(x, context_ids, target_ids, grid=CHANGE_GRID) * weights).sum().backward()
         grads.append(x.grad)
     assert torch.allclose(*grads, atol=1e-4)
 

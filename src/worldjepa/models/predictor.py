@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 import torch.utils.checkpoint
 from torch import Tensor, nn
 
@@ -12,6 +11,7 @@ from worldjepa.models.config import PredictorConfig
 from worldjepa.models.init import init_vit_weights, rescale_residual_branches
 from worldjepa.nn import Block, RotaryEmbedding, sincos_pos_embed
 from worldjepa.nn.positions import token_positions
+from worldjepa.objectives.losses import normalize_targets
 
 
 def gather(x: Tensor, ids: Tensor) -> Tensor:
@@ -95,9 +95,9 @@ class Predictor(nn.Module):
         x = gather(x, torch.argsort(order, dim=1))[:, n_ctx:]
         out = self.predictor_proj(x)
         if self.config.predict_change:
-            # Layer-normed as the targets are; no gradient, so the encoder is not pushed towards
+            # Normalised as the targets are; no gradient, so the encoder is not pushed towards
             # features that hold still over time (which made the copy exact and the rank collapse).
-            normed = F.layer_norm(context.detach(), (context.shape[-1],))
+            normed = normalize_targets(context.detach())
             out = out + latest_at_same_place(normed, context_ids.long(), target_ids.long(), grid[1] * grid[2])
         return out
 
