@@ -1,7 +1,8 @@
 """The pretraining demo: V-JEPA on moving digits on CPU, then frozen probes against two baselines.
 
 It runs the SIGReg recipe for a shorter budget than the benchmark (1500 of its 12,000 steps), so that
-`make demo` stays under 10 minutes on 2 cores; `benchmarks/pretrain_probe.py` runs the full budget.
+it stays under 10 minutes on 2 cores (`make demo` runs the planning demo instead);
+`benchmarks/pretrain_probe.py` runs the full budget.
 """
 
 from __future__ import annotations
