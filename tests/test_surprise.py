@@ -158,8 +158,10 @@ def test_pairs_are_scored_per_property(scorer, pairs):
     report = score_pairs(pairs, {"jepa": scorer, "random_init": scorer.with_random_weights(3)})
     assert report["pairs"] == 4 and report["properties"] == list(PROPERTIES)
     accuracy = report["models"]["jepa"]["max"]
-    assert set(accuracy) == {*PROPERTIES, "all", "property_mean"}
+    assert report["variants"] == ["permanence/vanish"]  # pair 0 of permanence vanishes (pairs.json)
+    assert set(accuracy) == {*PROPERTIES, "all", "property_mean", "permanence/vanish"}
     assert all(accuracy[p] in (0.0, 0.5, 1.0) for p in PROPERTIES)
+    assert accuracy["permanence/vanish"] == accuracy["permanence"]
     assert accuracy["all"] == pytest.approx(sum(accuracy[p] for p in PROPERTIES) / 4)
     row = report["scores"][0]
     assert accuracy[row["property"]] == pair_credit(
@@ -209,6 +211,7 @@ def test_cli_scores_a_folder_of_pairs(tmp_path, video_model, pairs):
     result = invoke("surprise", "--pairs", pairs, "--checkpoint", video_model, "--baselines", "--json", out)
     assert result.exit_code == 0, result.output
     assert "Pairwise accuracy" in result.output and all(p in result.output for p in PROPERTIES)
+    assert "Permanence by variant" in result.output and "permanence/vanish" in result.output
     report = json.loads(out.read_text())
     assert set(report["models"]) == {"jepa", "random_init", "persistence"} and report["pairs"] == 4
 

@@ -27,17 +27,26 @@ FUTURE = typer.Option(
 )
 
 
-def pairs_table(report: dict, summary: str = "max") -> Table:
-    """Pairwise accuracy per property (columns) for each model (rows)."""
-    groups = [*report["properties"], "property_mean"] if report["properties"] else []
-    table = Table(title=f"Pairwise accuracy ({report['pairs']} pairs, {summary} surprise)")
+def accuracy_table(report: dict, groups: list[str], title: str, summary: str = "max") -> Table:
+    """Pairwise accuracy per group of pairs (columns: properties, variants, ...) for each model (rows)."""
+    table = Table(title=f"{title}, {summary} surprise")
     table.add_column("model")
-    for group in [*groups, "all"]:
+    for group in groups:
         table.add_column("mean of properties" if group == "property_mean" else group, justify="right")
     for model, summaries in report["models"].items():
         accuracy = summaries[summary]
-        table.add_row(model, *(f"{100 * accuracy[g]:.1f} %" for g in [*groups, "all"]))
+        table.add_row(model, *(f"{100 * accuracy[g]:.1f} %" for g in groups))
     return table
+
+
+def print_pairs(console: Console, report: dict) -> None:
+    """Accuracy per property, then per variant where the pairs name variants (permanence's vanish /
+    appear)."""
+    properties = [*report["properties"], "property_mean"] if report["properties"] else []
+    title = f"Pairwise accuracy ({report['pairs']} pairs)"
+    console.print(accuracy_table(report, [*properties, "all"], title))
+    if report["variants"]:
+        console.print(accuracy_table(report, report["variants"], "Permanence by variant"))
 
 
 def videos_table(results: list[dict]) -> Table:
@@ -107,7 +116,7 @@ def surprise(
             report = score_pairs(
                 pairs, scorers, progress=lambda done, total: bar.update(task, completed=done, total=total)
             )
-        console.print(pairs_table(report))
+        print_pairs(console, report)
         outputs = {"checkpoint": str(checkpoint), "folder": str(pairs), "seed": seed, **report}
         if plot is not None:
             plot_pair_accuracy(report, plot)
@@ -175,5 +184,5 @@ def physics_bench(
         minutes=minutes,
     )
     console = Console()
-    console.print(pairs_table(summary["report"]))
+    print_pairs(console, summary["report"])
     console.print(json.dumps({k: v for k, v in summary.items() if k != "report"}, indent=2), markup=False)
