@@ -79,9 +79,9 @@ def score_pairs(
 ) -> dict:
     """Score every pair of `folder` under each named scorer.
 
-    Returns {"pairs": N, "properties": [...], "variants": ["<property>/<variant>", ...], "models":
+    Returns {"pairs": N, "properties": [...], "variants": ["permanence/<variant>", ...], "models":
     {model: {summary: {"all": acc, <property>: acc, ..., "property_mean": mean over properties,
-    "<property>/<variant>": acc, ...}}}, "scores": [{"name", "property", "variant", <model>:
+    "permanence/<variant>": acc, ...}}}, "scores": [{"name", "property", "variant", <model>:
     {"possible": {"max", "mean"}, "impossible": {...}}}]}. A pair is won when the impossible twin's
     summary is larger (see `pair_credit` for ties).
     """
