@@ -141,3 +141,11 @@ def test_deep_merge_does_not_modify_its_inputs():
     merged = deep_merge(base, {"a": {"b": 5}, "e": 6})
     assert merged == {"a": {"b": 5, "c": 2}, "d": 3, "e": 6}
     assert base == {"a": {"b": 1, "c": 2}, "d": 3}
+
+
+def test_grayscale_is_a_probability_for_colour_videos():
+    with pytest.raises(ConfigError, match=r"data\.grayscale = 1\.5"):
+        from_dict(PretrainConfig, {"data": {"kind": "physics", "grayscale": 1.5}})
+    with pytest.raises(ConfigError, match="colour videos"):
+        from_dict(PretrainConfig, {"data": {"kind": "moving_digits", "grayscale": 0.5}})
+    assert from_dict(PretrainConfig, {"data": {"kind": "physics", "grayscale": 0.5}}).data.grayscale == 0.5

@@ -11,6 +11,7 @@ import torch
 from worldjepa.data import (
     IMAGENET_MEAN,
     IMAGENET_STD,
+    RandomGrayscaleVideo,
     RandomResizedCropVideo,
     VideoDataset,
     VideoTransform,
@@ -116,6 +117,26 @@ def test_random_resized_crop_is_seeded_and_shared_across_frames():
     torch.testing.assert_close(a, b)
     assert not torch.equal(a, c)
     torch.testing.assert_close(a[:, 0], a[:, 2])
+
+
+def test_random_grayscale_turns_whole_clips_grey_with_its_probability():
+    frames = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 3), dtype=np.uint8)
+    plain = VideoTransform(16, normalize=False, preserve_border=True)
+    grey = RandomGrayscaleVideo(plain, 1.0)(frames, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(grey[0], grey[1])
+    torch.testing.assert_close(grey[0], grey[2])
+    luma = frames.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    np.testing.assert_allclose(grey[0].numpy() * 255, np.rint(luma), atol=0.5)
+    never = RandomGrayscaleVideo(plain, 0.0)(frames, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(never, plain(frames))
+    half = RandomGrayscaleVideo(plain, 0.5)
+    draws = [half(frames, generator=torch.Generator().manual_seed(s)) for s in range(40)]
+    greyed = [bool(torch.equal(d[0], d[1])) for d in draws]
+    assert 10 <= sum(greyed) <= 30
+    again = half(frames, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(again, draws[3])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        RandomGrayscaleVideo(plain, 1.5)
 
 
 def test_sample_clip_long_video():

@@ -11,6 +11,7 @@ from worldjepa.data.moving_digits import generate_moving_digits, load_moving_dig
 from worldjepa.data.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
+    RandomGrayscaleVideo,
     RandomResizedCropVideo,
     VideoTransform,
     item_generator,
@@ -25,6 +26,7 @@ __all__ = [
     "VIDEO_EXTENSIONS",
     "ArrayImageDataset",
     "ImageFolder",
+    "RandomGrayscaleVideo",
     "RandomResizedCropVideo",
     "VideoDataset",
     "VideoTransform",

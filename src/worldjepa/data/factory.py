@@ -11,12 +11,13 @@ from torch.utils.data import Dataset
 from worldjepa.data.images import ArrayImageDataset, ImageFolder, load_digits_images, load_photos
 from worldjepa.data.moving_digits import generate_moving_digits, load_moving_digits
 from worldjepa.data.physics import generate_physics_videos, load_physics_videos
-from worldjepa.data.transforms import RandomResizedCropVideo, eval_transform
+from worldjepa.data.transforms import RandomGrayscaleVideo, RandomResizedCropVideo, eval_transform
 from worldjepa.data.video_dataset import VideoDataset
 from worldjepa.errors import ConfigError, suggest
 
 DATA_KINDS = ("moving_digits", "physics", "video_folder", "digits", "photos", "image_folder", "two_rooms")
 SPLITS = ("train", "test")
+GRAYSCALE_KINDS = ("physics", "video_folder")
 
 
 @dataclass
@@ -30,6 +31,8 @@ class DataConfig:
     collection in `root`, as images: the first `num_videos` episodes train, the last
     `num_test_videos` test; every `frame_step`-th frame) | physics (built-in possible videos of
     physics scenes, `worldjepa.data.physics`, generated into `root` on first use).
+    grayscale: the probability that a training clip (physics, video_folder) is turned grey whole,
+    so that colour alone cannot tell clips apart (`RandomGrayscaleVideo`).
     """
 
     kind: str = "moving_digits"
@@ -41,6 +44,7 @@ class DataConfig:
     crop_size: int = 64
     background: str = "black"
     random_crop: bool = False
+    grayscale: float = 0.0
     batch_size: int = 32
     num_workers: int = 0
 
@@ -52,6 +56,12 @@ class DataConfig:
             )
         if self.kind in ("video_folder", "image_folder", "two_rooms") and not self.root:
             raise ConfigError(f"data.kind = '{self.kind}' needs data.root, the folder to read.")
+        if not 0.0 <= self.grayscale <= 1.0:
+            raise ConfigError(f"data.grayscale = {self.grayscale} is a probability; use a value in [0, 1].")
+        if self.grayscale > 0 and self.kind not in GRAYSCALE_KINDS:
+            raise ConfigError(
+                f"data.grayscale applies to colour videos ({GRAYSCALE_KINDS}), not data.kind = '{self.kind}'."
+            )
         if self.batch_size < 1:
             raise ConfigError(f"data.batch_size = {self.batch_size} must be at least 1.")
 
@@ -89,7 +99,10 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
         count = config.num_videos if split == "train" else config.num_test_videos
         base = Path(config.root or "runs/data")
         root = generate_physics_videos(base / f"physics_{split}_{count}", count, seed=0, split=split)
-        dataset = load_physics_videos(root, config.frames_per_clip, config.frame_step, config.crop_size, seed)
+        grayscale = config.grayscale if split == "train" else 0.0
+        dataset = load_physics_videos(
+            root, config.frames_per_clip, config.frame_step, config.crop_size, seed, grayscale
+        )
         return dataset, "video"
     if config.kind == "video_folder":
         root = Path(config.root)
@@ -100,6 +113,8 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
             if augment
             else eval_transform(config.kind, config.crop_size)
         )
+        if config.grayscale > 0 and split == "train":
+            transform = RandomGrayscaleVideo(transform, config.grayscale)
         return VideoDataset(root, config.frames_per_clip, config.frame_step, transform, seed=seed), "video"
     if config.kind == "image_folder":
         root = Path(config.root)

@@ -37,7 +37,7 @@ from worldjepa.data.physics_scene import (
     simulate,
     touching,
 )
-from worldjepa.data.transforms import eval_transform
+from worldjepa.data.transforms import RandomGrayscaleVideo, eval_transform
 from worldjepa.data.video import write_video
 from worldjepa.data.video_dataset import VideoDataset
 from worldjepa.errors import DataError
@@ -242,9 +242,15 @@ def generate_physics_videos(
 
 
 def load_physics_videos(
-    root: str | Path, frames_per_clip: int = 8, frame_step: int = 1, crop_size: int = 32, seed: int = 0
+    root: str | Path,
+    frames_per_clip: int = 8,
+    frame_step: int = 1,
+    crop_size: int = 32,
+    seed: int = 0,
+    grayscale: float = 0.0,
 ) -> VideoDataset:
-    """A VideoDataset over `generate_physics_videos` output; frames resized whole to `crop_size`."""
+    """A VideoDataset over `generate_physics_videos` output; frames resized whole to `crop_size`, and
+    each clip turned grey with probability `grayscale` (`RandomGrayscaleVideo`)."""
     root = Path(root)
     if not (root / "card.json").is_file():
         raise DataError(
@@ -253,4 +259,6 @@ def load_physics_videos(
         )
     files = sorted(root.glob("video_*.mp4"))
     transform = eval_transform("physics", crop_size)
+    if grayscale > 0:
+        transform = RandomGrayscaleVideo(transform, grayscale)
     return VideoDataset(files, frames_per_clip, frame_step, transform, seed=seed, cache=True)

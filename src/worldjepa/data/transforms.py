@@ -15,6 +15,7 @@ of (seed, index, epoch); see `item_generator`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -139,6 +140,30 @@ class VideoTransform:
         left = int(round((width - self.crop_size) / 2.0))
         x = x[..., top : top + self.crop_size, left : left + self.crop_size]
         return to_clip(x, self.normalize)
+
+
+class RandomGrayscaleVideo:
+    """With probability `p`, turn a whole clip grey before `transform` (SimCLR's colour drop).
+
+    Grey is the ITU-R BT.601 luma, kept in all three channels, so that colour alone cannot tell
+    clips apart and the encoder must also use what objects look like. uint8 `[T, H, W, 3]` in,
+    whatever `transform` returns out.
+    """
+
+    LUMA = (0.299, 0.587, 0.114)
+
+    def __init__(self, transform: Callable[..., Tensor], p: float):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"grey-scale probability must be in [0, 1], got {p}")
+        self.transform = transform
+        self.p = float(p)
+
+    def __call__(self, frames: np.ndarray | Tensor, generator: torch.Generator | None = None) -> Tensor:
+        x = frames_to_uint8(frames)  # [T, 3, H, W]
+        if torch.rand((), generator=generator).item() < self.p:
+            luma = (x.float() * torch.tensor(self.LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+            x = luma.round().clamp(0, 255).to(torch.uint8).expand_as(x)
+        return self.transform(x.permute(0, 2, 3, 1), generator=generator)
 
 
 class ProcessorTransform(VideoTransform):
