@@ -82,6 +82,7 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
     if split not in SPLITS:
         raise ConfigError(f"Unknown split '{split}'; choose one of {SPLITS}.")
     augment = config.random_crop and split == "train"
+    grayscale = config.grayscale if split == "train" else 0.0
     if config.kind == "moving_digits":
         count = config.num_videos if split == "train" else config.num_test_videos
         root = generate_moving_digits(
@@ -99,7 +100,6 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
         count = config.num_videos if split == "train" else config.num_test_videos
         base = Path(config.root or "runs/data")
         root = generate_physics_videos(base / f"physics_{split}_{count}", count, seed=0, split=split)
-        grayscale = config.grayscale if split == "train" else 0.0
         dataset = load_physics_videos(
             root, config.frames_per_clip, config.frame_step, config.crop_size, seed, grayscale
         )
@@ -113,8 +113,8 @@ def build_dataset(config: DataConfig, split: str = "train", seed: int = 0) -> tu
             if augment
             else eval_transform(config.kind, config.crop_size)
         )
-        if config.grayscale > 0 and split == "train":
-            transform = RandomGrayscaleVideo(transform, config.grayscale)
+        if grayscale > 0:
+            transform = RandomGrayscaleVideo(transform, grayscale)
         return VideoDataset(root, config.frames_per_clip, config.frame_step, transform, seed=seed), "video"
     if config.kind == "image_folder":
         root = Path(config.root)
