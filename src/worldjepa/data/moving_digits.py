@@ -5,7 +5,8 @@ position and moving in one of 8 directions at 1.5-3 px/frame, reflecting off the
 Labels: "digit" (0-9) and "direction" (k = 0..7: the angle of the digit's net displacement from
 the first frame to the last, rounded to k * 45 degrees counter-clockwise from rightwards as seen
 on screen, so k = 2 moves up). The net displacement, not the initial velocity, because about 40 %
-of 8-frame videos bounce: the label is what the frames show.
+of 8-frame videos bounce: the label is what the frames show. Videos are lossless H.264, so a set
+decodes to the same pixels whenever it is made (x264 itself may choose differently between runs).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ PHOTO_DIM = 0.6  # photo backgrounds are dimmed so the white digit stays the bri
 SPEED_RANGE = (1.5, 3.0)
 TRAIN_FRACTION = 0.8  # "train" draws digits from the first 80 % of sklearn's digits, "test" from the rest
 SPLITS = ("train", "test")
-CARD_VERSION = 4
+CARD_VERSION = 5  # 5: lossless videos
 
 
 def _split_digits(split: str, digit_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -137,7 +138,7 @@ def generate_moving_digits(
         pick = int(rng.integers(len(digits)))
         scene = scene_for(background, size, (seed, SPLITS.index(split), i))
         video, direction = render_moving_digit(digits[pick], frames, size, rng, scene)
-        write_video(out_dir / name, video, fps=fps)
+        write_video(out_dir / name, video, fps=fps, crf=0)
         labels[name] = {"digit": int(targets[pick]), "direction": direction}
     write_json(out_dir / "labels.json", labels)
     counts = {

@@ -91,8 +91,8 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = 8, crf: int =
     """Write uint8 `frames` `[T, H, W, 3]` to an H.264 mp4 at `path`, atomically.
 
     H and W must be even (yuv420p halves the colour planes). `crf` is x264's quality
-    (0 lossless, 18 visually lossless, 23 its default). One encoder thread keeps the bytes the
-    same on every machine.
+    (0 lossless, 18 visually lossless, 23 its default), with one encoder thread. x264 can still,
+    rarely, encode the same frames differently; only at crf 0 is what decodes always the same.
     """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] == 0:
