@@ -20,6 +20,7 @@ from worldjepa.data import (
     sample_clip,
     write_video,
 )
+from worldjepa.data.factory import DataConfig, build_dataset
 from worldjepa.errors import DataError, ShapeError
 
 
@@ -215,3 +216,22 @@ def test_video_dataset_errors(tmp_path):
     with pytest.raises(DataError, match="none of the 2 video files"):
         ds[0]
     assert len(ds.skipped) == 2
+
+
+def test_video_folder_reads_its_split_and_greys_training_clips_only(tmp_path):
+    clip = moving_square(frames=8, height=32, width=32)
+    clip[..., 0] = 200  # reddish, so a grey clip is told apart
+    for split in ("train", "test"):
+        (tmp_path / split / "squares").mkdir(parents=True)
+        write_video(tmp_path / split / "squares" / f"{split}.mp4", clip)
+    config = DataConfig(
+        kind="video_folder", root=str(tmp_path), crop_size=32, frames_per_clip=4, grayscale=1.0
+    )
+    std, mean = torch.tensor(IMAGENET_STD).view(3, 1, 1, 1), torch.tensor(IMAGENET_MEAN).view(3, 1, 1, 1)
+    train, key = build_dataset(config, split="train")
+    test, _ = build_dataset(config, split="test")
+    assert key == "video" and [len(train), len(test)] == [1, 1]
+    assert train.files[0].name == "train.mp4" and test.files[0].name == "test.mp4"
+    grey, colour = train[0]["video"] * std + mean, test[0]["video"] * std + mean
+    torch.testing.assert_close(grey[0], grey[2], atol=1e-5, rtol=0)
+    assert (colour[0] - colour[2]).abs().max() > 0.3
