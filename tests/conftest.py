@@ -1,8 +1,10 @@
-"""Shared tiny recipes: vit_test + predictor_test on 32 px inputs, a few steps; a tiny world model."""
+"""Shared tiny recipes: vit_test + predictor_test on 32 px inputs, a few steps; a tiny world model;
+and a clip un-normalised back to [0, 1] pixels."""
 
 import pytest
 import torch
 
+from worldjepa.data import IMAGENET_MEAN, IMAGENET_STD
 from worldjepa.train import load_pretrain_config
 from worldjepa.train.world_model_config import load_world_model_config
 
@@ -88,3 +90,8 @@ def tiny_recipe(tmp_path, data_root, *extra, steps=4, out="run"):
             *extra,
         ],
     )
+
+
+def unnormalize_clip(clip: torch.Tensor) -> torch.Tensor:
+    """A dataset's normalized clip [3, T, H, W] -> its pixels in [0, 1] (ImageNet mean and std undone)."""
+    return clip * torch.tensor(IMAGENET_STD).view(3, 1, 1, 1) + torch.tensor(IMAGENET_MEAN).view(3, 1, 1, 1)

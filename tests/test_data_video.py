@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import unnormalize_clip
 
 from worldjepa.data import (
     IMAGENET_MEAN,
@@ -227,11 +228,10 @@ def test_video_folder_reads_its_split_and_greys_training_clips_only(tmp_path):
     config = DataConfig(
         kind="video_folder", root=str(tmp_path), crop_size=32, frames_per_clip=4, grayscale=1.0
     )
-    std, mean = torch.tensor(IMAGENET_STD).view(3, 1, 1, 1), torch.tensor(IMAGENET_MEAN).view(3, 1, 1, 1)
     train, key = build_dataset(config, split="train")
     test, _ = build_dataset(config, split="test")
     assert key == "video" and [len(train), len(test)] == [1, 1]
     assert train.files[0].name == "train.mp4" and test.files[0].name == "test.mp4"
-    grey, colour = train[0]["video"] * std + mean, test[0]["video"] * std + mean
+    grey, colour = unnormalize_clip(train[0]["video"]), unnormalize_clip(test[0]["video"])
     torch.testing.assert_close(grey[0], grey[2], atol=1e-5, rtol=0)
     assert (colour[0] - colour[2]).abs().max() > 0.3

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import unnormalize_clip
 
-from worldjepa.data import IMAGENET_MEAN, IMAGENET_STD
 from worldjepa.data.factory import DataConfig, build_dataset
 from worldjepa.data.physics import PROPERTIES, generate_physics_pairs, load_physics_videos, make_pair
 from worldjepa.data.physics_scene import fully_hidden, sample_scene, simulate
@@ -80,9 +80,8 @@ def test_physics_data_kind_gives_possible_video_clips(tmp_path):
 
 def test_grayscale_greys_training_clips_only(tmp_path):
     config = DataConfig(kind="physics", root=str(tmp_path), num_videos=2, num_test_videos=2, grayscale=1.0)
-    std, mean = torch.tensor(IMAGENET_STD).view(3, 1, 1, 1), torch.tensor(IMAGENET_MEAN).view(3, 1, 1, 1)
-    train = build_dataset(config, split="train")[0][0]["video"] * std + mean
-    test = build_dataset(config, split="test")[0][0]["video"] * std + mean
+    train = unnormalize_clip(build_dataset(config, split="train")[0][0]["video"])
+    test = unnormalize_clip(build_dataset(config, split="test")[0][0]["video"])
     torch.testing.assert_close(train[0], train[2], atol=1e-5, rtol=0)
     assert (test[0] - test[2]).abs().max() > 0.02  # the background alone is bluish
 
