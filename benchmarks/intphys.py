@@ -1,9 +1,9 @@
 """Violation-of-expectation benchmark (IntPhys-style) on the built-in physics videos.
 
 Generates N fresh pairs per property (permanence, continuity, shape, colour), pretrains V-JEPA on
-possible videos with configs/vjepa_physics.yaml (or scores --checkpoint), and reports pairwise
-accuracy (the impossible twin has the larger max surprise) for V-JEPA, the same architecture with
-random weights and a pixel-space predictor. Prints one JSON object on stdout; --out keeps the
+possible videos with configs/vjepa_physics_slow_encoder.yaml (or scores --checkpoint), and reports
+pairwise accuracy (the impossible twin has the larger max surprise) for V-JEPA, the same architecture
+with random weights and a pixel-space predictor. Prints one JSON object on stdout; --out keeps the
 pairs, the checkpoint (pretrain/model), results.json and accuracy.png.
 Usage: python benchmarks/intphys.py [--out runs/bench_intphys] [--pairs 50] [--seed 0] [--threads 2]
        [--device auto] [--minutes 15]
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--context-frames", type=int, default=None, help="context frames per window")
     parser.add_argument("--future-frames", type=int, default=None, help="frames each window predicts")
-    parser.add_argument("--config", default="configs/vjepa_physics.yaml")
+    parser.add_argument("--config", default="configs/vjepa_physics_slow_encoder.yaml")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], help="recipe override key=value"
     )

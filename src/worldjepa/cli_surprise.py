@@ -153,7 +153,7 @@ def physics_bench(
     ] = None,
     context_frames: Annotated[int | None, CONTEXT] = None,
     future_frames: Annotated[int | None, FUTURE] = None,
-    config: Annotated[Path, RECIPE] = Path("configs/vjepa_physics.yaml"),
+    config: Annotated[Path, RECIPE] = Path("configs/vjepa_physics_slow_encoder.yaml"),
     overrides: Annotated[list[str] | None, OVERRIDES] = None,
     pixel_steps: Annotated[
         int, typer.Option("--pixel-steps", help="Training steps of the pixel baseline.")

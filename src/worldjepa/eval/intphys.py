@@ -33,7 +33,7 @@ def run_intphys(
     checkpoint: str | Path | None = None,
     context_frames: int | None = None,
     future_frames: int | None = None,
-    recipe: str | Path = "configs/vjepa_physics.yaml",
+    recipe: str | Path = "configs/vjepa_physics_slow_encoder.yaml",
     overrides: Sequence[str] = (),
     pixel_steps: int = 1000,
     device: str = "cpu",
