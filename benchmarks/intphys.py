@@ -18,7 +18,7 @@ import sys
 import torch
 
 from worldjepa.device import resolve_device
-from worldjepa.eval.intphys import run_intphys
+from worldjepa.eval.intphys import BENCHMARK_RECIPE, run_intphys
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--context-frames", type=int, default=None, help="context frames per window")
     parser.add_argument("--future-frames", type=int, default=None, help="frames each window predicts")
-    parser.add_argument("--config", default="configs/vjepa_physics_slow_encoder.yaml")
+    parser.add_argument("--config", default=BENCHMARK_RECIPE, help="YAML recipe (default: %(default)s)")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], help="recipe override key=value"
     )

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from worldjepa.cli_app import DEVICE, OVERRIDES, RECIPE, SEED, app, user_errors
+from worldjepa.cli_app import DEVICE, OVERRIDES, SEED, app, user_errors
 from worldjepa.errors import ConfigError
 
 CHECKPOINT = typer.Option(
@@ -153,7 +153,10 @@ def physics_bench(
     ] = None,
     context_frames: Annotated[int | None, CONTEXT] = None,
     future_frames: Annotated[int | None, FUTURE] = None,
-    config: Annotated[Path, RECIPE] = Path("configs/vjepa_physics_slow_encoder.yaml"),
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="YAML recipe (configs/*.yaml); default: the benchmark's own."),
+    ] = None,
     overrides: Annotated[list[str] | None, OVERRIDES] = None,
     pixel_steps: Annotated[
         int, typer.Option("--pixel-steps", help="Training steps of the pixel baseline.")
@@ -168,7 +171,7 @@ def physics_bench(
     """Violation-of-expectation benchmark: pretrain on possible videos, score fresh pairs per property
     (V-JEPA, random weights, pixel predictor), write results.json and accuracy.png."""
     from worldjepa.device import resolve_device
-    from worldjepa.eval.intphys import run_intphys
+    from worldjepa.eval.intphys import BENCHMARK_RECIPE, run_intphys
 
     summary = run_intphys(
         out,
@@ -177,7 +180,7 @@ def physics_bench(
         checkpoint=checkpoint,
         context_frames=context_frames,
         future_frames=future_frames,
-        recipe=config,
+        recipe=config or BENCHMARK_RECIPE,
         overrides=list(overrides or []),
         pixel_steps=pixel_steps,
         device=str(resolve_device(device)),

@@ -24,6 +24,7 @@ from worldjepa.io import write_json
 from worldjepa.viz.surprise_plot import plot_pair_accuracy
 
 PAIRS_SEED_OFFSET = 1_000  # the scored pairs' generator key never meets the training videos'
+BENCHMARK_RECIPE = "configs/vjepa_physics_slow_encoder.yaml"  # pretraining's default recipe
 
 
 def run_intphys(
@@ -33,7 +34,7 @@ def run_intphys(
     checkpoint: str | Path | None = None,
     context_frames: int | None = None,
     future_frames: int | None = None,
-    recipe: str | Path = "configs/vjepa_physics_slow_encoder.yaml",
+    recipe: str | Path = BENCHMARK_RECIPE,
     overrides: Sequence[str] = (),
     pixel_steps: int = 1000,
     device: str = "cpu",
